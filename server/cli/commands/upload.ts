@@ -1,0 +1,69 @@
+// `rpmgate upload FILE...`: streams each RPM to the server (four at a time), prints one line per file
+// and a summary; exits 1 when any file was refused.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { isRpmgateError, RpmgateError } from '../../../common/errors.ts';
+import type { CommandIo } from '../global-options.ts';
+
+interface FileOutcome {
+  file: string;
+  outcome: 'created' | 'exists' | 'refused';
+  nevra?: string;
+  status?: number;
+  error?: string;
+}
+
+const parallelUploads = 4;
+
+export async function uploadCommand(io: CommandIo, files: string[]): Promise<void> {
+  const outcomes: FileOutcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const file = files[index]!;
+      const outcome = await uploadOne(io, file);
+      outcomes.push(outcome);
+      io.out.progress(`[${outcomes.length}/${files.length}] ${describe(outcome)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelUploads, files.length) }, worker));
+
+  const count = (kind: FileOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
+  const summary = { created: count('created'), exists: count('exists'), refused: count('refused'), files: outcomes };
+  io.out.result(summary, () => `${files.length} file(s): ${summary.created} stored, ${summary.exists} already present, ${summary.refused} refused`);
+  if (summary.refused > 0) {
+    // Every file was already reported; this only sets the exit status.
+    throw new RpmgateError('unprocessable', `${summary.refused} of ${files.length} file(s) refused`);
+  }
+}
+
+async function uploadOne(io: CommandIo, file: string): Promise<FileOutcome> {
+  try {
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) return { file, outcome: 'refused', error: 'no such file' };
+    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+    const response = await io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
+      body,
+      headers: { 'content-type': 'application/x-rpm', 'content-length': String(info.size) },
+      timeoutMs: null,
+    });
+    return { file, outcome: response.status === 201 ? 'created' : 'exists', nevra: response.body.nevra, status: response.status };
+  } catch (error) {
+    if (isRpmgateError(error) && error.code === 'connection') throw error;
+    if (isRpmgateError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) throw error;
+    return { file, outcome: 'refused', error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function describe(outcome: FileOutcome): string {
+  switch (outcome.outcome) {
+    case 'created':
+      return `${outcome.file}: stored as ${outcome.nevra}`;
+    case 'exists':
+      return `${outcome.file}: already present as ${outcome.nevra}`;
+    case 'refused':
+      return `${outcome.file}: refused: ${outcome.error}`;
+  }
+}

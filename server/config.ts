@@ -1,0 +1,73 @@
+// The server's configuration: read from the environment once, failing fast with a readable message.
+import path from 'node:path';
+import { RpmgateError } from '../common/errors.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** An external PostgreSQL; null starts the embedded one under dataDir. */
+  databaseUrl: string | null;
+  adminToken: string | null;
+  /** Public URL written into .repo files; null derives it from each request. */
+  baseUrl: string | null;
+  /** Largest accepted package upload, in bytes. */
+  maxUploadBytes: number;
+  /** Largest accepted JSON body, in bytes. */
+  maxJsonBytes: number;
+  /** When true, repositories need HTTP basic auth with a token as the password. */
+  repoAuth: boolean;
+  signingKeyFile: string | null;
+  signingKeyPassphrase: string | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readConfig(env: Env = process.env): Config {
+  return {
+    port: readInteger(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(env.RPMGATE_DATA_DIR || './var'),
+    databaseUrl: env.DATABASE_URL || null,
+    adminToken: readAdminToken(env),
+    baseUrl: readBaseUrl(env),
+    maxUploadBytes: readInteger(env, 'RPMGATE_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    maxJsonBytes: readInteger(env, 'RPMGATE_MAX_JSON_BYTES', 64 * 1024 ** 2, 1024, Number.MAX_SAFE_INTEGER),
+    repoAuth: env.RPMGATE_REPO_AUTH === '1',
+    signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
+    signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
+  };
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RpmgateError('usage', `${name} must be an integer between ${min} and ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function readAdminToken(env: Env): string | null {
+  const token = env.RPMGATE_ADMIN_TOKEN;
+  if (!token) return null;
+  // A short bootstrap token would be guessable: refuse it rather than run insecurely.
+  if (token.length < 16) throw new RpmgateError('usage', 'RPMGATE_ADMIN_TOKEN must be at least 16 characters');
+  return token;
+}
+
+function readBaseUrl(env: Env): string | null {
+  const raw = env.RPMGATE_BASE_URL;
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RpmgateError('usage', `RPMGATE_BASE_URL is not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RpmgateError('usage', `RPMGATE_BASE_URL must be http or https: "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,14 @@
+// What every route and service is given: configuration, database, package store, signer, log.
+import type { Sql } from 'postgres';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import type { PackageSigner } from './signing/signer.ts';
+import type { BlobStore } from './store/blob-store.ts';
+
+export interface AppContext {
+  config: Config;
+  sql: Sql;
+  store: BlobStore;
+  log: Logger;
+  signer: PackageSigner;
+}

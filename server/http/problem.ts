@@ -1,0 +1,55 @@
+// RFC 9457 problem documents: every API error leaves the server as application/problem+json with
+// type, title, status and detail, whatever was thrown underneath. No stack trace reaches a user.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { codeForStatus, errorCodes, isRpmgateError, RpmgateError } from '../../common/errors.ts';
+import type { Logger } from '../log.ts';
+
+export const problemTypeBase = 'https://rpmgate.dev/problems/';
+
+export function problemResponse(error: RpmgateError, headers: Record<string, string> = {}): Response {
+  const body = {
+    type: problemTypeBase + error.code,
+    title: errorCodes[error.code].title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...error.extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+}
+
+/** Maps anything thrown to an RpmgateError: database outages become 503, the unknown becomes 500. */
+export function toRpmgateError(error: unknown, log: Logger): RpmgateError {
+  if (isRpmgateError(error)) return error;
+  if (error instanceof HTTPException) {
+    const code = codeForStatus(error.status);
+    return new RpmgateError(code, error.message || errorCodes[code].title);
+  }
+  if (isDatabaseUnavailable(error)) {
+    log.error('database unavailable', { error: String(error) });
+    return new RpmgateError('unavailable', 'the database is unavailable; try again shortly');
+  }
+  log.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return new RpmgateError('internal', 'an internal error occurred; it has been logged');
+}
+
+export function onError(log: Logger) {
+  return function renderProblem(error: unknown, c: Context): Response {
+    const problem = toRpmgateError(error, log);
+    const headers: Record<string, string> = problem.code === 'unauthorized' ? { 'www-authenticate': 'Bearer realm="rpmgate"' } : {};
+    if (c.req.path.startsWith('/repo/') && problem.code === 'unauthorized') headers['www-authenticate'] = 'Basic realm="rpmgate"';
+    return problemResponse(problem, headers);
+  };
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  if (syscall === 'connect') return true; // ECONNREFUSED, or ENOENT for a vanished Unix socket
+  // postgres.js's CONNECT_TIMEOUT / CONNECTION_*; PostgreSQL's 57P0x (shutting down) and 08xxx (connection).
+  return typeof code === 'string' && (code.startsWith('CONNECT') || /^57P0[1-3]$/.test(code) || code.startsWith('08'));
+}

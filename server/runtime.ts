@@ -1,0 +1,72 @@
+// Starts and stops a whole rpmgate server: database (embedded or external), migrations, package store,
+// signer, HTTP listener. Used by `rpmgate serve` and by the integration tests alike.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { openDatabase, type Database } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { RpmgateError } from '../common/errors.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './log.ts';
+import { unsignedPackages } from './signing/signer.ts';
+import { BlobStore } from './store/blob-store.ts';
+
+export interface RunningServer {
+  /** http://host:port of the listener. */
+  url: string;
+  context: AppContext;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  /** An already open database (tests share one cluster); otherwise opened from the config. */
+  database?: Database;
+}
+
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { log } = options;
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (line) => log.info(line, { source: 'postgres' }) }));
+  try {
+    const migrations = await migrate(database.sql);
+    if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
+    const store = new BlobStore(config.dataDir);
+    await store.open();
+    const context: AppContext = { config, sql: database.sql, store, log, signer: unsignedPackages };
+    const app = createApp(context);
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    // Long uploads must not be cut by Node's default 5-minute request timeout.
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new RpmgateError('usage', `cannot listen on ${config.host}:${config.port}: the port is in use`)
+            : error,
+        ),
+      );
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    log.info('rpmgate listening', { url, dataDir: config.dataDir });
+    return {
+      url,
+      context,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        if (!options.database) await database.close();
+      },
+    };
+  } catch (error) {
+    if (!options.database) await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+// Package upload: stream to disk, read and verify the RPM, store it once, insert its metadata and its
+// pre-rendered repodata in one transaction. Same bytes again: the stored package (200). Same NEVRA with
+// other bytes: conflict (409). Uploads of one NEVRA are serialised by an advisory lock, so twenty
+// concurrent uploads of one file make exactly one row and one blob.
+import fs from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { RpmgateError } from '../../common/errors.ts';
+import { formatNevra } from '../../common/rpm/nevra.ts';
+import { readRpmFile, type ParsedRpm } from '../../common/rpm/reader.ts';
+import type { AppContext } from '../context.ts';
+import {
+  findPackageByFilename,
+  findPackageByNevra,
+  findPackageByOriginalSha256,
+  insertPackage,
+  type PackageRow,
+} from '../db/packages.ts';
+import type { WrittenFile } from '../store/blob-store.ts';
+import { renderPackageRepodata } from './package-repodata.ts';
+import type { Principal } from './tokens.ts';
+
+export interface UploadResult {
+  /** created: a new package; exists: these exact bytes were already stored. */
+  status: 'created' | 'exists';
+  package: PackageRow;
+}
+
+export async function uploadPackage(ctx: AppContext, body: Readable, uploader: Principal): Promise<UploadResult> {
+  const written = await ctx.store.writeTemp(body, ctx.config.maxUploadBytes);
+  const temporary = [written.path];
+  try {
+    const known = await findPackageByOriginalSha256(ctx.sql, written.sha256);
+    if (known) return { status: 'exists', package: known };
+    const parsed = await readRpmFile(written.path);
+    refuseNonPackages(parsed);
+    return await storePackage(ctx, written, parsed, uploader, temporary);
+  } finally {
+    await Promise.all(temporary.map((file) => fs.rm(file, { force: true })));
+  }
+}
+
+function refuseNonPackages(parsed: ParsedRpm): void {
+  if (parsed.isDeltaRpm) {
+    throw new RpmgateError('invalid_rpm', 'this is a delta RPM (drpm), not an installable package');
+  }
+}
+
+/** The file name a package has in every repository: NVRA, as createrepo_c users expect. */
+export function packageFilename(pkg: ParsedRpm['package']): string {
+  return `${pkg.name}-${pkg.version}-${pkg.release}.${pkg.arch}.rpm`;
+}
+
+async function storePackage(
+  ctx: AppContext,
+  written: WrittenFile,
+  parsed: ParsedRpm,
+  uploader: Principal,
+  temporary: string[],
+): Promise<UploadResult> {
+  const pkg = parsed.package;
+  const nevra = formatNevra(pkg);
+  const filename = packageFilename(pkg);
+  return ctx.sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtextextended(${'package:' + nevra}, 0))`;
+    const sameNevra = await findPackageByNevra(tx, nevra);
+    if (sameNevra) {
+      if (sameNevra.original_sha256 === written.sha256) return { status: 'exists' as const, package: sameNevra };
+      throw new RpmgateError('conflict', `${nevra} is already stored with other content (sha256 ${sameNevra.original_sha256})`, {
+        nevra,
+        storedSha256: sameNevra.original_sha256,
+      });
+    }
+    const sameFile = await findPackageByFilename(tx, filename);
+    if (sameFile) {
+      throw new RpmgateError('conflict', `${sameFile.nevra} already uses the file name ${filename}`, { nevra, filename });
+    }
+    const served = await ctx.signer.prepareServedFile(written, parsed);
+    if (served.path !== written.path) temporary.push(served.path);
+    // Blobs become durable before the row that names them commits; the reverse order could leave a
+    // row pointing at nothing after a crash.
+    await ctx.store.adopt(written.path, written.sha256);
+    if (served.sha256 !== written.sha256) await ctx.store.adopt(served.path, served.sha256);
+    const uploadedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const row = await insertPackage(tx, {
+      nevra,
+      filename,
+      pkg,
+      originalSha256: written.sha256,
+      originalSize: written.size,
+      sha256: served.sha256,
+      size: served.size,
+      headerRange: served.headerRange,
+      uploadedAt,
+      uploadedBy: uploader.name,
+      repodata: renderPackageRepodata(pkg, { ...served, filename, uploadedAt }),
+    });
+    return { status: 'created' as const, package: row };
+  });
+}

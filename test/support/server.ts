@@ -1,0 +1,74 @@
+// A real rpmgate server for integration tests: its own database and data dir, a real HTTP listener on
+// a free port, an admin token, and clients for each role.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient } from '../../common/http-client.ts';
+import type { Role } from '../../common/roles.ts';
+import { readConfig, type Config } from '../../server/config.ts';
+import type { Database } from '../../server/db/connect.ts';
+import { createLogger } from '../../server/log.ts';
+import { startServer, type RunningServer } from '../../server/runtime.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  server: RunningServer;
+  database: Database;
+  admin: ApiClient;
+  /** A client holding a fresh token of that role. */
+  clientFor(role: Role, name?: string): Promise<ApiClient>;
+  tokenFor(role: Role, name?: string): Promise<string>;
+  /** Stops the HTTP server and starts it again on the same database and data dir. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-test-data-'));
+  const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
+  const config: Config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, ...options.env });
+  const database = await createTestDatabase();
+  const log = createLogger(Boolean(process.env.RPMGATE_LOG));
+  let server = await startServer(config, { log, database });
+
+  const test: TestServer = {
+    get url() {
+      return server.url;
+    },
+    dataDir,
+    adminToken,
+    get server() {
+      return server;
+    },
+    database,
+    get admin() {
+      return new ApiClient({ server: server.url, token: adminToken });
+    },
+    async tokenFor(role, name = `${role}-${randomBytes(3).toString('hex')}`) {
+      const { body } = await test.admin.post<{ token: string }>('/api/v1/tokens', { role, name });
+      return body.token;
+    },
+    async clientFor(role, name) {
+      return new ApiClient({ server: server.url, token: await test.tokenFor(role, name) });
+    },
+    async restart() {
+      const port = new URL(server.url).port;
+      await server.close();
+      server = await startServer({ ...config, port: Number(port) }, { log, database });
+    },
+    async close() {
+      await server.close();
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return test;
+}
