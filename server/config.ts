@@ -17,6 +17,10 @@ export interface Config {
   maxJsonBytes: number;
   /** When true, repositories need HTTP basic auth with a token as the password. */
   repoAuth: boolean;
+  /** gzip level of generated repodata (1 fastest .. 9 smallest). */
+  repodataGzipLevel: number;
+  /** Bytes of generated metadata files kept in memory for fast answers. */
+  repodataMemoryBytes: number;
   signingKeyFile: string | null;
   signingKeyPassphrase: string | null;
 }
@@ -34,6 +38,8 @@ export function readConfig(env: Env = process.env): Config {
     maxUploadBytes: readInteger(env, 'RPMGATE_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     maxJsonBytes: readInteger(env, 'RPMGATE_MAX_JSON_BYTES', 64 * 1024 ** 2, 1024, Number.MAX_SAFE_INTEGER),
     repoAuth: env.RPMGATE_REPO_AUTH === '1',
+    repodataGzipLevel: readInteger(env, 'RPMGATE_REPODATA_GZIP_LEVEL', 6, 1, 9),
+    repodataMemoryBytes: readInteger(env, 'RPMGATE_REPODATA_MEMORY_MB', 128, 0, 1 << 20) * 1024 * 1024,
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
   };

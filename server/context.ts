@@ -1,7 +1,9 @@
-// What every route and service is given: configuration, database, package store, signer, log.
+// What every route and service is given: configuration, database, package store, signer, repodata
+// cache, log.
 import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import type { RepodataCache } from './repodata/cache.ts';
 import type { PackageSigner } from './signing/signer.ts';
 import type { BlobStore } from './store/blob-store.ts';
 
@@ -11,4 +13,5 @@ export interface AppContext {
   store: BlobStore;
   log: Logger;
   signer: PackageSigner;
+  repodata: RepodataCache;
 }

@@ -1,6 +1,7 @@
 // Starts and stops a whole rpmgate server: database (embedded or external), migrations, package store,
 // signer, HTTP listener. Used by `rpmgate serve` and by the integration tests alike.
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { openDatabase, type Database } from './db/connect.ts';
@@ -10,6 +11,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
+import { RepodataCache } from './repodata/cache.ts';
 import { unsignedPackages } from './signing/signer.ts';
 import { BlobStore } from './store/blob-store.ts';
 
@@ -35,7 +37,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
     const store = new BlobStore(config.dataDir);
     await store.open();
-    const context: AppContext = { config, sql: database.sql, store, log, signer: unsignedPackages };
+    const repodata = new RepodataCache({
+      sql: database.sql,
+      storeDir: path.join(config.dataDir, 'repodata'),
+      log,
+      signRepomd: null,
+      gzipLevel: config.repodataGzipLevel,
+      memoryBudget: config.repodataMemoryBytes,
+      retentionMs: 6 * 3600 * 1000,
+    });
+    await repodata.open();
+    const context: AppContext = { config, sql: database.sql, store, log, signer: unsignedPackages, repodata };
     const app = createApp(context);
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     // Long uploads must not be cut by Node's default 5-minute request timeout.

@@ -6,6 +6,8 @@ import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
 import { onError } from './problem.ts';
 import { packageRoutes } from './routes/packages.ts';
+import { repoRoutes } from './routes/repo.ts';
+import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
 export function createApp(ctx: AppContext): Hono<HttpEnv> {
@@ -27,7 +29,13 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
   const api = new Hono<HttpEnv>();
   api.use('*', authenticate(ctx));
   api.route('/packages', packageRoutes(ctx));
+  api.route('/sets', setRoutes(ctx));
   api.route('/tokens', tokenRoutes(ctx));
   app.route('/api/v1', api);
+
+  const repo = new Hono<HttpEnv>();
+  repo.use('*', authenticate(ctx));
+  repo.route('/', repoRoutes(ctx));
+  app.route('/repo', repo);
   return app;
 }

@@ -29,6 +29,10 @@ export function toRpmgateError(error: unknown, log: Logger): RpmgateError {
     const code = codeForStatus(error.status);
     return new RpmgateError(code, error.message || errorCodes[code].title);
   }
+  if (isImmutabilityViolation(error)) {
+    // Raised by the schema's triggers (sql/0002): a set's members or level moved in a forbidden way.
+    return new RpmgateError('conflict', (error as Error).message);
+  }
   if (isDatabaseUnavailable(error)) {
     log.error('database unavailable', { error: String(error) });
     return new RpmgateError('unavailable', 'the database is unavailable; try again shortly');
@@ -42,6 +46,7 @@ export function onError(log: Logger) {
     const problem = toRpmgateError(error, log);
     const headers: Record<string, string> = problem.code === 'unauthorized' ? { 'www-authenticate': 'Bearer realm="rpmgate"' } : {};
     if (c.req.path.startsWith('/repo/') && problem.code === 'unauthorized') headers['www-authenticate'] = 'Basic realm="rpmgate"';
+    if (problem.code === 'range_not_satisfiable') headers['content-range'] = `bytes */${String(problem.extra.size)}`;
     return problemResponse(problem, headers);
   };
 }
@@ -52,4 +57,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (syscall === 'connect') return true; // ECONNREFUSED, or ENOENT for a vanished Unix socket
   // postgres.js's CONNECT_TIMEOUT / CONNECTION_*; PostgreSQL's 57P0x (shutting down) and 08xxx (connection).
   return typeof code === 'string' && (code.startsWith('CONNECT') || /^57P0[1-3]$/.test(code) || code.startsWith('08'));
+}
+
+function isImmutabilityViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === 'P0001' || code === 'P0002');
 }

@@ -15,6 +15,8 @@ import {
   insertPackage,
   type PackageRow,
 } from '../db/packages.ts';
+import { bumpRepoGeneration } from '../db/repo-generations.ts';
+import { refreshPackageLevels } from '../db/sets.ts';
 import type { WrittenFile } from '../store/blob-store.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
 import type { Principal } from './tokens.ts';
@@ -94,6 +96,9 @@ async function storePackage(
       uploadedBy: uploader.name,
       repodata: renderPackageRepodata(pkg, { ...served, filename, uploadedAt }),
     });
+    // A new package is at integ, or inherits its binaries' level if it is their source.
+    await refreshPackageLevels(tx, [row.id]);
+    await bumpRepoGeneration(tx, 'levels');
     return { status: 'created' as const, package: row };
   });
 }

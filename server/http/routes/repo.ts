@@ -1,0 +1,185 @@
+// /repo/...: dnf repositories generated on the fly. One handler parses the path itself (segments are
+// percent-decoded: dnf asks for `2.0%5egit1`), because level, set, channel and source repositories
+// share their tails (repodata/..., Packages/...) and a set version may look like anything.
+import { Hono, type Context } from 'hono';
+import { RpmgateError } from '../../../common/errors.ts';
+import type { AppContext } from '../../context.ts';
+import { findRepoPackage } from '../../repodata/queries.ts';
+import { renderRepoFile, repoId } from '../../services/repo-file.ts';
+import { resolveRepo, type RepoAddress } from '../../services/repositories.ts';
+import { requireRoles } from '../auth.ts';
+import type { HttpEnv } from '../env.ts';
+import { fileResponse } from '../file-response.ts';
+
+type RepoTarget =
+  | { kind: 'repo-file'; address: RepoAddress }
+  | { kind: 'index'; address: RepoAddress }
+  | { kind: 'repomd' | 'repomd-asc'; address: RepoAddress }
+  | { kind: 'metadata'; address: RepoAddress; file: string }
+  | { kind: 'package'; address: RepoAddress; filename: string };
+
+const immutable = 'public, max-age=31536000, immutable';
+const anyRole = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
+
+export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
+  const routes = new Hono<HttpEnv>();
+  routes.on(['GET', 'HEAD'], '/*', async (c) => {
+    if (ctx.config.repoAuth) requireRoles(c.get('principal'), anyRole);
+    const target = parseRepoPath(c.req.path);
+    switch (target.kind) {
+      case 'repo-file':
+        return serveRepoFile(ctx, c, target.address);
+      case 'index':
+        return serveIndex(ctx, target.address);
+      case 'repomd':
+      case 'repomd-asc':
+        return serveRepomd(ctx, c, target.address, target.kind === 'repomd-asc');
+      case 'metadata':
+        return serveMetadata(ctx, c, target.file);
+      case 'package':
+        return servePackage(ctx, c, target.address, target.filename);
+    }
+  });
+  return routes;
+}
+
+/** Parses what follows /repo/. Throws not_found for anything that names no repository file. */
+export function parseRepoPath(path: string): RepoTarget {
+  const segments = path
+    .replace(/^\/repo\//, '')
+    .split('/')
+    .map(decodeSegment);
+  const notFound = () => new RpmgateError('not_found', `no repository file at ${path}`);
+  const [family, ...rest] = segments;
+  let address: RepoAddress;
+  let tail: string[];
+  if (family === 'level') {
+    const [level, ...after] = rest;
+    if (!level) throw notFound();
+    if (after.length === 0 && level.endsWith('.repo')) {
+      return { kind: 'repo-file', address: { kind: 'level', level: level.slice(0, -5), source: false } };
+    }
+    address = { kind: 'level', level, source: false };
+    tail = after;
+  } else if (family === 'set') {
+    const [name, version, ...after] = rest;
+    if (!name || !version) throw notFound();
+    if (version === 'latest') {
+      const [level, ...channelTail] = after;
+      if (!level) throw notFound();
+      if (channelTail.length === 0 && level.endsWith('.repo')) {
+        return { kind: 'repo-file', address: { kind: 'channel', name, level: level.slice(0, -5), source: false } };
+      }
+      address = { kind: 'channel', name, level, source: false };
+      tail = channelTail;
+    } else {
+      if (after.length === 0 && version.endsWith('.repo')) {
+        return { kind: 'repo-file', address: { kind: 'set', name, version: version.slice(0, -5), source: false } };
+      }
+      address = { kind: 'set', name, version, source: false };
+      tail = after;
+    }
+  } else {
+    throw notFound();
+  }
+  if (tail[0] === 'source') {
+    address = { ...address, source: true };
+    tail = tail.slice(1);
+  }
+  if (tail.length === 0 || (tail.length === 1 && tail[0] === '')) return { kind: 'index', address };
+  if (tail.length === 2 && tail[0] === 'repodata') {
+    if (tail[1] === 'repomd.xml') return { kind: 'repomd', address };
+    if (tail[1] === 'repomd.xml.asc') return { kind: 'repomd-asc', address };
+    return { kind: 'metadata', address, file: tail[1]! };
+  }
+  if (tail.length === 2 && tail[0] === 'Packages' && tail[1]!.endsWith('.rpm')) {
+    return { kind: 'package', address, filename: tail[1]! };
+  }
+  throw notFound();
+}
+
+function decodeSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw new RpmgateError('bad_request', 'malformed percent-encoding in the path');
+  }
+  // A decoded segment never reaches the file system, but keep separators and traversal out anyway.
+  if (decoded.includes('/') || decoded.includes('\0') || decoded === '..') {
+    throw new RpmgateError('bad_request', 'invalid path segment');
+  }
+  return decoded;
+}
+
+async function serveRepomd(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, signature: boolean) {
+  const repo = await resolveRepo(ctx.sql, address);
+  const snapshot = await ctx.repodata.snapshot(repo.request);
+  const body = signature ? snapshot.repomdAsc : snapshot.repomd;
+  if (!body) throw new RpmgateError('not_found', 'this server does not sign repository metadata');
+  return fileResponse(c.req.raw, {
+    body: { bytes: body },
+    size: body.length,
+    contentType: signature ? 'application/pgp-signature' : 'application/xml',
+    etag: `"${snapshot.etag}${signature ? '.asc' : ''}"`,
+    lastModified: new Date(repo.request.timestamp * 1000),
+    // repomd.xml moves with its repository: always revalidate.
+    cacheControl: 'no-cache',
+  });
+}
+
+async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, file: string) {
+  const found = await ctx.repodata.readFile(file);
+  if (!found) throw new RpmgateError('not_found', `no metadata file ${file}`);
+  return fileResponse(c.req.raw, {
+    body: 'bytes' in found ? { bytes: found.bytes } : { path: found.path },
+    size: 'bytes' in found ? found.bytes.length : found.size,
+    contentType: 'application/gzip',
+    // Named by checksum: the name is the version.
+    etag: `"${file.slice(0, 64)}"`,
+    cacheControl: immutable,
+  });
+}
+
+async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string) {
+  const repo = await resolveRepo(ctx.sql, address);
+  const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
+  if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
+  return fileResponse(c.req.raw, {
+    body: { path: ctx.store.blobPath(pkg.sha256) },
+    size: pkg.size,
+    contentType: pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm',
+    etag: `"${pkg.sha256}"`,
+    lastModified: pkg.uploaded_at,
+    cacheControl: 'public, max-age=3600',
+  });
+}
+
+async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress) {
+  const repo = await resolveRepo(ctx.sql, address);
+  const base = ctx.config.baseUrl ?? new URL(c.req.url).origin;
+  const pathPart =
+    address.kind === 'level'
+      ? `level/${address.level}`
+      : address.kind === 'set'
+        ? `set/${encodeURIComponent(address.name)}/${encodeURIComponent(address.version)}`
+        : `set/${encodeURIComponent(address.name)}/latest/${address.level}`;
+  const idParts =
+    address.kind === 'level' ? ['level', address.level] : address.kind === 'set' ? ['set', address.name, address.version] : ['channel', address.name, address.level];
+  const text = renderRepoFile({
+    id: repoId(idParts),
+    title: `rpmgate ${address.kind === 'channel' ? `${address.name} newest at ${address.level}` : repo.title}`,
+    baseUrl: `${base}/repo/${pathPart}/`,
+    keyUrl: `${base}/keys/rpmgate.asc`,
+    // A pinned set never changes what it holds; levels and channels move with promotions.
+    metadataExpire: address.kind === 'set' ? 86_400 : 60,
+    needsAuth: ctx.config.repoAuth,
+  });
+  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+}
+
+async function serveIndex(ctx: AppContext, address: RepoAddress) {
+  const repo = await resolveRepo(ctx.sql, address);
+  const text = `rpmgate ${repo.title}\nrepodata/repomd.xml\n`;
+  return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}

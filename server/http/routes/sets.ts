@@ -1,0 +1,78 @@
+// /api/v1/sets: create, list, show, promote.
+import { Hono } from 'hono';
+import type { AppContext } from '../../context.ts';
+import { parsePromoteRequest, promoteSet } from '../../services/promotion.ts';
+import { createSet, findSets, getSet, parseCreateSetRequest, type SetDetail } from '../../services/sets.ts';
+import type { SetRow } from '../../db/sets.ts';
+import { allow } from '../auth.ts';
+import type { HttpEnv } from '../env.ts';
+import { readJson } from '../json-body.ts';
+
+const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
+const promoteRoles = ['integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
+
+export function setRoutes(ctx: AppContext): Hono<HttpEnv> {
+  const routes = new Hono<HttpEnv>();
+
+  routes.post('/', allow('integ', 'admin'), async (c) => {
+    const request = parseCreateSetRequest(await readJson(c, ctx.config.maxJsonBytes));
+    const detail = await createSet(ctx, request, c.get('principal')!);
+    return c.json(setDetailView(detail), 201);
+  });
+
+  routes.get('/', allow(...readRoles), async (c) => {
+    const rows = await findSets(ctx.sql, { name: c.req.query('name'), level: c.req.query('level') });
+    return c.json(rows.map(setSummaryView));
+  });
+
+  routes.get('/:name/:version', allow(...readRoles), async (c) => {
+    const detail = await getSet(ctx.sql, c.req.param('name'), c.req.param('version'));
+    return c.json(setDetailView(detail));
+  });
+
+  // Every promoting role may call; the level-specific matrix is checked by the service (403 names the roles).
+  routes.post('/:name/:version/promote', allow(...promoteRoles), async (c) => {
+    const request = parsePromoteRequest(await readJson(c, ctx.config.maxJsonBytes));
+    const detail = await promoteSet(ctx, c.req.param('name'), c.req.param('version'), request, c.get('principal')!);
+    return c.json(setDetailView(detail));
+  });
+
+  return routes;
+}
+
+export function setSummaryView(row: SetRow) {
+  return {
+    name: row.name,
+    version: row.version,
+    id: `${row.name}/${row.version}`,
+    level: row.level,
+    description: row.description,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+  };
+}
+
+export function setDetailView(detail: SetDetail) {
+  return {
+    ...setSummaryView(detail.set),
+    packages: detail.members.map((member) => member.nevra),
+    members: detail.members.map((member) => ({
+      nevra: member.nevra,
+      name: member.name,
+      epoch: member.epoch,
+      version: member.version,
+      release: member.release,
+      arch: member.arch,
+      source: member.is_source,
+      sha256: member.sha256,
+    })),
+    history: detail.history.map((step) => ({
+      from: step.from_level,
+      to: step.to_level,
+      by: step.promoted_by,
+      at: step.promoted_at.toISOString(),
+      comment: step.comment,
+    })),
+    added: detail.added,
+  };
+}

@@ -1,0 +1,160 @@
+// Package sets: creation (existence check, sources, dependency closure, one transaction), reading, and
+// finding the newest version of a product line at or above a level. Sets never change once created.
+import { RpmgateError } from '../../common/errors.ts';
+import { isLevel, levelRank, type Level } from '../../common/roles.ts';
+import { rpmvercmp } from '../../common/rpm/vercmp.ts';
+import type { AppContext } from '../context.ts';
+import type { Queryable } from '../db/queryable.ts';
+import { bumpRepoGeneration } from '../db/repo-generations.ts';
+import {
+  findPackagesByNevra,
+  findSet,
+  findSourcesByFilename,
+  insertSet,
+  listPromotions,
+  listSetMembers,
+  listSets,
+  listSetsAtOrAbove,
+  refreshPackageLevels,
+  type PromotionRow,
+  type SetMemberRow,
+  type SetRow,
+} from '../db/sets.ts';
+import { resolveSetDependencies } from './resolve.ts';
+import type { Principal } from './tokens.ts';
+
+export const setNamePattern = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
+export const setVersionPattern = /^[A-Za-z0-9][A-Za-z0-9._+~^-]{0,99}$/;
+const maxSetSize = 200_000;
+
+export interface CreateSetRequest {
+  name: string;
+  version: string;
+  packages: string[];
+  description: string;
+  resolve: boolean;
+  allowUnresolved: boolean;
+  noSources: boolean;
+}
+
+export interface SetDetail {
+  set: SetRow;
+  members: SetMemberRow[];
+  history: PromotionRow[];
+  /** Packages that dependency resolution or source tying added beyond those named. */
+  added: { nevra: string; reason: string }[];
+}
+
+export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetRequest {
+  const { name, version, packages } = body;
+  if (typeof name !== 'string' || !setNamePattern.test(name)) {
+    throw new RpmgateError('bad_request', 'name must be 1 to 100 letters, digits and . _ + - (starting with a letter or digit)');
+  }
+  if (typeof version !== 'string' || !setVersionPattern.test(version) || version === 'latest') {
+    throw new RpmgateError('bad_request', 'version must be 1 to 100 letters, digits and . _ + ~ ^ - (and not "latest")');
+  }
+  if (!Array.isArray(packages) || packages.length === 0 || packages.some((p) => typeof p !== 'string' || p.length > 512)) {
+    throw new RpmgateError('bad_request', 'packages must be a non-empty list of NEVRA strings');
+  }
+  if (packages.length > maxSetSize) throw new RpmgateError('bad_request', `a set holds at most ${maxSetSize} packages`);
+  const description = body.description ?? '';
+  if (typeof description !== 'string' || description.length > 10_000) {
+    throw new RpmgateError('bad_request', 'description must be a string of at most 10,000 characters');
+  }
+  return {
+    name,
+    version,
+    packages: [...new Set(packages as string[])],
+    description,
+    resolve: body.resolve === true,
+    allowUnresolved: body.allowUnresolved === true,
+    noSources: body.noSources === true,
+  };
+}
+
+export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
+  return ctx.sql.begin(async (tx) => {
+    // One creation per name/version at a time; the unique constraint backs this up.
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`set:${request.name}/${request.version}`}, 0))`;
+    if (await findSet(tx, request.name, request.version)) {
+      throw new RpmgateError('conflict', `package set ${request.name}/${request.version} already exists`);
+    }
+    const named = await findPackagesByNevra(tx, request.packages);
+    if (named.length !== request.packages.length) {
+      const found = new Set(named.map((row) => row.nevra));
+      const unknown = request.packages.filter((nevra) => !found.has(nevra));
+      throw new RpmgateError('unprocessable', `unknown packages: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`, {
+        unknownPackages: unknown,
+      });
+    }
+    const memberIds = new Set(named.map((row) => row.id));
+    const added: SetDetail['added'] = [];
+
+    const closure = await resolveSetDependencies(tx, [...memberIds], { addMissing: request.resolve });
+    for (const pkg of closure.added) {
+      memberIds.add(pkg.id);
+      added.push({ nevra: pkg.nevra, reason: pkg.reason });
+    }
+    if (closure.unresolved.length > 0 && !request.allowUnresolved) {
+      const sample = closure.unresolved.slice(0, 5).map((u) => `${u.nevra} requires ${u.requirement}`).join('; ');
+      throw new RpmgateError('unprocessable', `unresolved dependencies: ${sample}${closure.unresolved.length > 5 ? '; ...' : ''}`, {
+        unresolved: closure.unresolved,
+      });
+    }
+    if (!request.noSources) {
+      for (const source of await sourcesOfBinaries(tx, [...memberIds])) {
+        if (memberIds.has(source.id)) continue;
+        memberIds.add(source.id);
+        added.push({ nevra: source.nevra, reason: 'source of a member' });
+      }
+    }
+
+    const set = await insertSet(tx, {
+      name: request.name,
+      version: request.version,
+      description: request.description,
+      createdBy: creator.name,
+      packageIds: [...memberIds],
+    });
+    await refreshPackageLevels(tx, [...memberIds]);
+    await bumpRepoGeneration(tx, 'levels');
+    return { set, members: await listSetMembers(tx, set.id), history: [], added };
+  });
+}
+
+/** The stored SRPMs that the binaries among `packageIds` were built from. */
+async function sourcesOfBinaries(sql: Queryable, packageIds: number[]) {
+  const rows = await sql<{ sourcerpm: string }[]>`
+    select distinct sourcerpm from packages where id = any(${packageIds}) and not is_source and sourcerpm is not null`;
+  if (rows.length === 0) return [];
+  return findSourcesByFilename(sql, rows.map((row) => row.sourcerpm));
+}
+
+export async function getSet(sql: Queryable, name: string, version: string): Promise<SetDetail> {
+  const set = await findSet(sql, name, version);
+  if (!set) throw new RpmgateError('not_found', `no package set ${name}/${version}`);
+  const [members, history] = await Promise.all([listSetMembers(sql, set.id), listPromotions(sql, set.id)]);
+  return { set, members, history, added: [] };
+}
+
+/**
+ * Sets, optionally of one product line and at or above a level. With a name, versions come newest
+ * first by rpm's version comparison, so the first is the product's newest qualified set.
+ */
+export async function findSets(sql: Queryable, filter: { name?: string; level?: string }): Promise<SetRow[]> {
+  if (filter.level !== undefined && !isLevel(filter.level)) {
+    throw new RpmgateError('bad_request', `unknown level ${filter.level}: one of integ, qa_ready, pre_release, release, obsolete`);
+  }
+  const level = filter.level as Level | undefined;
+  let rows: SetRow[];
+  if (level && level !== 'obsolete' && filter.name) rows = await listSetsAtOrAbove(sql, filter.name, levelRank(level));
+  else if (level && level !== 'obsolete') rows = (await listSets(sql, { name: filter.name })).filter((s) => s.level !== 'obsolete' && levelRank(s.level) >= levelRank(level));
+  else rows = await listSets(sql, { name: filter.name, level });
+  return rows.sort((a, b) => a.name.localeCompare(b.name) || rpmvercmp(b.version, a.version));
+}
+
+/** The newest version of a product line at or above a level: the target of a floating channel. */
+export async function newestSetAtOrAbove(sql: Queryable, name: string, level: Level): Promise<SetRow | null> {
+  const [newest] = await findSets(sql, { name, level });
+  return newest ?? null;
+}
