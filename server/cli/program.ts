@@ -5,6 +5,7 @@ import { isRpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
+import { setCreateCommand, setDiffCommand, setListCommand, setPromoteCommand, setShowCommand, type SetCreateOptions } from './commands/set.ts';
 import { tokenCreateCommand } from './commands/token.ts';
 import { uploadCommand } from './commands/upload.ts';
 
@@ -29,6 +30,48 @@ export function buildProgram(): Command {
     .description('upload RPM files')
     .argument('<files...>', 'RPM files')
     .action((files: string[], _options, command: Command) => uploadCommand(commandIo(command), files));
+
+  const set = program.command('set').description('package sets');
+  set
+    .command('create')
+    .description('create a package set from stored packages')
+    .argument('<name>')
+    .argument('<version>')
+    .argument('[nevra...]', 'packages, as name-[epoch:]version-release.arch')
+    .option('--from <file>', 'read packages from a file, one per line')
+    .option('--resolve', 'add stored packages needed to satisfy every Requires')
+    .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
+    .option('--no-sources', 'do not add the source packages of the binaries')
+    .option('--description <text>')
+    .action((name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
+      setCreateCommand(commandIo(command), name, version, nevras, options),
+    );
+  set
+    .command('list')
+    .description('list package sets (newest version first)')
+    .option('--name <name>', 'one product line')
+    .option('--level <level>', 'at or above this level')
+    .action((options: { name?: string; level?: string }, command: Command) => setListCommand(commandIo(command), options));
+  set
+    .command('show')
+    .description('a set with its packages and promotion history')
+    .argument('<set>', 'NAME/VERSION')
+    .action((reference: string, _options, command: Command) => setShowCommand(commandIo(command), reference));
+  set
+    .command('promote')
+    .description('promote a set to a level (qa_ready, pre_release, release, obsolete)')
+    .argument('<set>', 'NAME/VERSION')
+    .argument('<level>')
+    .option('--comment <text>')
+    .action((reference: string, level: string, options: { comment?: string }, command: Command) =>
+      setPromoteCommand(commandIo(command), reference, level, options),
+    );
+  set
+    .command('diff')
+    .description('what changed between two sets')
+    .argument('<a>', 'NAME/VERSION')
+    .argument('<b>', 'NAME/VERSION')
+    .action((a: string, b: string, _options, command: Command) => setDiffCommand(commandIo(command), a, b));
 
   const token = program.command('token').description('API tokens');
   token

@@ -8,7 +8,8 @@ import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { readJson } from '../json-body.ts';
 
-const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
+// Agents read sets too: `rpmgate-agent check` compares a host with its set's package list.
+const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 const promoteRoles = ['integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 
 export function setRoutes(ctx: AppContext): Hono<HttpEnv> {

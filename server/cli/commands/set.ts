@@ -1,0 +1,158 @@
+// `rpmgate set create | list | show | promote | diff`.
+import { readFile } from 'node:fs/promises';
+import { RpmgateError } from '../../../common/errors.ts';
+import { compareEvr } from '../../../common/rpm/vercmp.ts';
+import type { CommandIo } from '../global-options.ts';
+
+interface SetMember {
+  nevra: string;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  source: boolean;
+}
+
+interface SetDocument {
+  id: string;
+  name: string;
+  version: string;
+  level: string;
+  description: string;
+  createdAt: string;
+  createdBy: string;
+  packages: string[];
+  members: SetMember[];
+  history: { from: string; to: string; by: string; at: string; comment: string }[];
+  added: { nevra: string; reason: string }[];
+}
+
+export interface SetCreateOptions {
+  from?: string;
+  resolve?: boolean;
+  allowUnresolved?: boolean;
+  sources?: boolean;
+  description?: string;
+}
+
+export async function setCreateCommand(io: CommandIo, name: string, version: string, nevras: string[], options: SetCreateOptions) {
+  const packages = [...nevras, ...(options.from ? await readPackageList(options.from) : [])];
+  if (packages.length === 0) throw new RpmgateError('usage', 'name at least one package (NEVRA arguments or --from FILE)');
+  const { body } = await io.client.post<SetDocument>('/api/v1/sets', {
+    name,
+    version,
+    packages,
+    resolve: Boolean(options.resolve),
+    allowUnresolved: Boolean(options.allowUnresolved),
+    noSources: options.sources === false,
+    description: options.description ?? '',
+  });
+  io.out.result(body, () => {
+    const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
+    for (const added of body.added) lines.push(`  added ${added.nevra} (${added.reason})`);
+    return lines.join('\n');
+  });
+}
+
+/** A list file: one NEVRA (or RPM file name) per line; blank lines and # comments ignored. */
+async function readPackageList(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new RpmgateError('usage', `cannot read ${file}`);
+  }
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line.length > 0)
+    .map((line) => line.split('/').pop()!.replace(/\.rpm$/, ''));
+}
+
+export async function setListCommand(io: CommandIo, options: { name?: string; level?: string }) {
+  const query = new URLSearchParams();
+  if (options.name) query.set('name', options.name);
+  if (options.level) query.set('level', options.level);
+  const { body } = await io.client.get<SetDocument[]>(`/api/v1/sets${query.size ? `?${query}` : ''}`);
+  io.out.result(body, () => (body.length === 0 ? 'no package sets' : table(body.map((s) => [s.id, s.level, s.createdAt.slice(0, 19), s.createdBy]))));
+}
+
+export async function setShowCommand(io: CommandIo, reference: string) {
+  const set = await fetchSet(io, reference);
+  io.out.result(set, () => {
+    const lines = [
+      `${set.id}  level ${set.level}  created ${set.createdAt} by ${set.createdBy}`,
+      ...(set.description ? [set.description] : []),
+      '',
+      `packages (${set.packages.length}):`,
+      ...set.packages.map((nevra) => `  ${nevra}`),
+    ];
+    if (set.history.length > 0) {
+      lines.push('', 'history:');
+      for (const step of set.history) lines.push(`  ${step.at}  ${step.from} -> ${step.to}  by ${step.by}${step.comment ? `: ${step.comment}` : ''}`);
+    }
+    return lines.join('\n');
+  });
+}
+
+export async function setPromoteCommand(io: CommandIo, reference: string, level: string, options: { comment?: string }) {
+  const { name, version } = splitReference(reference);
+  const { body } = await io.client.post<SetDocument>(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}/promote`, {
+    level,
+    comment: options.comment ?? '',
+  });
+  io.out.result(body, () => `${body.id} is now at ${body.level}`);
+}
+
+export async function setDiffCommand(io: CommandIo, left: string, right: string) {
+  const [a, b] = await Promise.all([fetchSet(io, left), fetchSet(io, right)]);
+  const diff = diffSets(a.members, b.members);
+  io.out.result({ from: a.id, to: b.id, ...diff }, () => {
+    const lines = [`${a.id} -> ${b.id}`];
+    for (const change of diff.changed) lines.push(`  ~ ${change.name}.${change.arch}: ${change.from} -> ${change.to} (${change.direction})`);
+    for (const nevra of diff.added) lines.push(`  + ${nevra}`);
+    for (const nevra of diff.removed) lines.push(`  - ${nevra}`);
+    if (lines.length === 1) lines.push('  no difference');
+    return lines.join('\n');
+  });
+}
+
+/** Members compared by name and arch: a version change is one "changed" line, not a remove plus an add. */
+export function diffSets(from: SetMember[], to: SetMember[]) {
+  const key = (m: SetMember) => `${m.name}.${m.arch}`;
+  const evr = (m: SetMember) => `${m.epoch ? `${m.epoch}:` : ''}${m.version}-${m.release}`;
+  const before = new Map(from.map((m) => [key(m), m]));
+  const after = new Map(to.map((m) => [key(m), m]));
+  const changed: { name: string; arch: string; from: string; to: string; direction: 'upgrade' | 'downgrade' }[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [k, m] of after) {
+    const old = before.get(k);
+    if (!old) added.push(m.nevra);
+    else if (old.nevra !== m.nevra) {
+      changed.push({ name: m.name, arch: m.arch, from: evr(old), to: evr(m), direction: compareEvr(evr(m), evr(old)) >= 0 ? 'upgrade' : 'downgrade' });
+    }
+  }
+  for (const [k, m] of before) if (!after.has(k)) removed.push(m.nevra);
+  return { changed, added: added.sort(), removed: removed.sort() };
+}
+
+async function fetchSet(io: CommandIo, reference: string): Promise<SetDocument> {
+  const { name, version } = splitReference(reference);
+  const { body } = await io.client.get<SetDocument>(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}`);
+  return body;
+}
+
+export function splitReference(reference: string): { name: string; version: string } {
+  const slash = reference.indexOf('/');
+  if (slash <= 0 || slash === reference.length - 1 || reference.indexOf('/', slash + 1) !== -1) {
+    throw new RpmgateError('usage', `a set is named NAME/VERSION, e.g. billing/4.2.0, not "${reference}"`);
+  }
+  return { name: reference.slice(0, slash), version: reference.slice(slash + 1) };
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
