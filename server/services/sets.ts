@@ -93,7 +93,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     const closure = await resolveSetDependencies(tx, [...memberIds], { addMissing: request.resolve });
     for (const pkg of closure.added) {
       memberIds.add(pkg.id);
-      added.push({ nevra: pkg.nevra, reason: pkg.reason });
+      added.push({ nevra: pkg.nevra, reason: `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}` });
     }
     if (closure.unresolved.length > 0 && !request.allowUnresolved) {
       const sample = closure.unresolved.slice(0, 5).map((u) => `${u.nevra} requires ${u.requirement}`).join('; ');

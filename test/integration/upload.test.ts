@@ -23,11 +23,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function upload(bytes: Uint8Array, token = developerToken): Promise<Response> {
+async function upload(bytes: Buffer, token = developerToken): Promise<Response> {
   return fetch(`${server.url}/api/v1/packages`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-rpm' },
-    body: bytes,
+    body: bytes as Uint8Array<ArrayBuffer>,
   });
 }
 
@@ -140,7 +140,7 @@ describe('rpmgate upload', () => {
     await writeFile(damaged, (await readFile(good)).subarray(0, 500));
     const result = await rpmgate(server, developerToken, ['upload', good, damaged, path.join(dir, 'missing.rpm')]);
     expect(result.code).toBe(1);
-    const refusals = result.stderr.split('\n').filter((line) => line.includes('refused'));
+    const refusals = result.stderr.split('\n').filter((line) => /^\[\d+\/3\] .*: refused: /.test(line));
     expect(refusals).toHaveLength(2);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stdout).toMatch(/3 file\(s\): 1 stored, 0 already present, 2 refused/);
@@ -149,7 +149,7 @@ describe('rpmgate upload', () => {
   it('exits 2 with one line when the server cannot be reached', async () => {
     const result = await rpmgate({ url: 'http://127.0.0.1:1' }, developerToken, ['upload', fixtures.byName('rg-app').path]);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/cannot reach/);
   });
 
