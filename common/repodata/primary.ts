@@ -125,9 +125,12 @@ function toPrimaryDependency(dep: Dependency, pre: boolean): PrimaryDependency |
   return { name: dep.name, flags: senseToOperator(dep.flags), epoch: evr.epoch, ver: evr.version, rel: evr.release, pre };
 }
 
-/** createrepo_c's key for "is this require one of the package's own provides": name, flags name, raw EVR. */
+/**
+ * createrepo_c's key for "is this require one of the package's own provides": name, flags name and raw
+ * EVR concatenated without a separator (parsehdr.c `depnfv`), kept as is so that the same pairs match.
+ */
 function dependencyKey(dep: Dependency): string {
-  return `${dep.name}\0${senseToOperator(dep.flags) ?? ''}\0${dep.evr}`;
+  return `${dep.name}${senseToOperator(dep.flags) ?? ''}${dep.evr}`;
 }
 
 /**

@@ -77,7 +77,7 @@ describe('escapeXmlText / escapeXmlAttribute', () => {
   });
 
   it('is fast on the common nothing-to-escape case', () => {
-    const values = Array.from({ length: 200_000 }, (_, i) => `/usr/share/doc/package-${i}/README.md`);
+    const values = Array.from({ length: 100_000 }, (_, i) => `/usr/share/doc/package-${i}/README.md`);
     const start = performance.now();
     let total = 0;
     for (const value of values) total += escapeXmlText(value).length + escapeXmlAttribute(value).length;
