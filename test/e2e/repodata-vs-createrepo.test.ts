@@ -118,7 +118,9 @@ async function compareWithCreaterepo(baseUrl: string, label: string) {
 async function hasControlCharacters(file: string): Promise<boolean> {
   const { package: pkg } = await readRpmFile(file);
   const texts = [pkg.summary, pkg.description, pkg.url, pkg.license, pkg.vendor, pkg.group, pkg.packager, pkg.buildhost,
-    ...pkg.changelogs.flatMap((entry) => [entry.author, entry.text]), ...pkg.files.map((f) => f.path)];
+    ...pkg.changelogs.flatMap((entry) => [entry.author, entry.text]), ...pkg.files.map((f) => f.path),
+    ...(['provides', 'requires', 'conflicts', 'obsoletes', 'recommends', 'suggests', 'supplements', 'enhances'] as const)
+      .flatMap((kind) => pkg[kind].flatMap((dep) => [dep.name, dep.evr]))];
   return texts.some((text) => /[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(text));
 }
 
