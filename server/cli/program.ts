@@ -3,11 +3,19 @@
 import { Command, CommanderError } from 'commander';
 import { isRpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { serveCommand } from './commands/serve.ts';
-import { setCreateCommand, setDiffCommand, setListCommand, setPromoteCommand, setShowCommand, type SetCreateOptions } from './commands/set.ts';
-import { tokenCreateCommand } from './commands/token.ts';
-import { uploadCommand } from './commands/upload.ts';
+import type { SetCreateOptions } from './commands/set.ts';
+
+// Command modules load on first use: `rpmgate set list` need not load the server, the database
+// driver or the RPM reader.
+const commands = {
+  serve: () => import('./commands/serve.ts'),
+  migrate: () => import('./commands/migrate.ts'),
+  upload: () => import('./commands/upload.ts'),
+  set: () => import('./commands/set.ts'),
+  token: () => import('./commands/token.ts'),
+  hosts: () => import('./commands/hosts.ts'),
+  usage: () => import('./commands/usage.ts'),
+};
 
 export function buildProgram(): Command {
   const program = new Command('rpmgate')
@@ -18,18 +26,18 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  program.command('serve').description('run the server (configured from the environment)').action(serveCommand);
+  program.command('serve').description('run the server (configured from the environment)').action(async () => (await commands.serve()).serveCommand());
 
   program
     .command('migrate')
     .description('apply pending database migrations')
-    .action((_options, command: Command) => migrateCommand(command.optsWithGlobals()));
+    .action(async (_options, command: Command) => (await commands.migrate()).migrateCommand(command.optsWithGlobals()));
 
   program
     .command('upload')
     .description('upload RPM files')
     .argument('<files...>', 'RPM files')
-    .action((files: string[], _options, command: Command) => uploadCommand(commandIo(command), files));
+    .action(async (files: string[], _options, command: Command) => (await commands.upload()).uploadCommand(commandIo(command), files));
 
   const set = program.command('set').description('package sets');
   set
@@ -43,35 +51,35 @@ export function buildProgram(): Command {
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--description <text>')
-    .action((name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
-      setCreateCommand(commandIo(command), name, version, nevras, options),
+    .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
+      (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
     );
   set
     .command('list')
     .description('list package sets (newest version first)')
     .option('--name <name>', 'one product line')
     .option('--level <level>', 'at or above this level')
-    .action((options: { name?: string; level?: string }, command: Command) => setListCommand(commandIo(command), options));
+    .action(async (options: { name?: string; level?: string }, command: Command) => (await commands.set()).setListCommand(commandIo(command), options));
   set
     .command('show')
     .description('a set with its packages and promotion history')
     .argument('<set>', 'NAME/VERSION')
-    .action((reference: string, _options, command: Command) => setShowCommand(commandIo(command), reference));
+    .action(async (reference: string, _options, command: Command) => (await commands.set()).setShowCommand(commandIo(command), reference));
   set
     .command('promote')
     .description('promote a set to a level (qa_ready, pre_release, release, obsolete)')
     .argument('<set>', 'NAME/VERSION')
     .argument('<level>')
     .option('--comment <text>')
-    .action((reference: string, level: string, options: { comment?: string }, command: Command) =>
-      setPromoteCommand(commandIo(command), reference, level, options),
+    .action(async (reference: string, level: string, options: { comment?: string }, command: Command) =>
+      (await commands.set()).setPromoteCommand(commandIo(command), reference, level, options),
     );
   set
     .command('diff')
     .description('what changed between two sets')
     .argument('<a>', 'NAME/VERSION')
     .argument('<b>', 'NAME/VERSION')
-    .action((a: string, b: string, _options, command: Command) => setDiffCommand(commandIo(command), a, b));
+    .action(async (a: string, b: string, _options, command: Command) => (await commands.set()).setDiffCommand(commandIo(command), a, b));
 
   const token = program.command('token').description('API tokens');
   token
@@ -79,7 +87,24 @@ export function buildProgram(): Command {
     .description('create a token (admin only); the token is printed once')
     .requiredOption('--role <role>', 'developer, integ, qa, release_manager, cpe, admin, agent or enrollment')
     .requiredOption('--name <name>', 'who or what the token is for')
-    .action((options: { role: string; name: string }, command: Command) => tokenCreateCommand(commandIo(command), options));
+    .action(async (options: { role: string; name: string }, command: Command) => (await commands.token()).tokenCreateCommand(commandIo(command), options));
+
+  program
+    .command('hosts')
+    .description('hosts of the fleet with their conformance to their package set')
+    .option('--set <set>', 'only hosts assigned to this set (NAME/VERSION)')
+    .option('--drifting', 'only hosts that drift from their set')
+    .option('--strict', 'count packages the set does not name as drift too')
+    .action(async (options: { set?: string; drifting?: boolean; strict?: boolean }, command: Command) =>
+      (await commands.hosts()).hostsCommand(commandIo(command), options),
+    );
+
+  program
+    .command('usage')
+    .description('which hosts run which versions of a package, and which sets hold it')
+    .argument('<name>', 'package name')
+    .option('--hosts <n>', 'hosts listed per version (default 100)')
+    .action(async (name: string, options: { hosts?: string }, command: Command) => (await commands.usage()).usageCommand(commandIo(command), name, options));
 
   return program;
 }
