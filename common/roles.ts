@@ -20,3 +20,8 @@ export function isLevel(value: unknown): value is Level {
 export function levelRank(level: Level): number {
   return level === 'obsolete' ? -1 : levels.indexOf(level);
 }
+
+/** The level of a rank as levelRank gives it. */
+export function levelFromRank(rank: number): Level {
+  return rank < 0 ? 'obsolete' : (levels[rank] ?? 'release');
+}

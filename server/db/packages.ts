@@ -95,10 +95,25 @@ export async function insertPackage(sql: Queryable, record: NewPackage): Promise
   return row!;
 }
 
-export async function listPackages(sql: Queryable, filter: { name?: string | null; limit: number; afterId: number }): Promise<PackageRow[]> {
-  return sql<PackageRow[]>`
-    select * from packages
-    where id > ${filter.afterId} ${filter.name ? sql`and name = ${filter.name}` : sql``}
-    order by id
+/** A package with its effective level and the sets that hold it, for the API. */
+export interface PackageDetailRow extends PackageRow {
+  level_rank: number;
+  sets: string[];
+}
+
+const withSets = (sql: Queryable) => sql`
+  array(select s.name || '/' || s.version from package_set_members m join package_sets s on s.id = m.set_id
+        where m.package_id = p.id order by s.name, s.id) as sets`;
+
+export async function listPackages(sql: Queryable, filter: { name?: string | null; limit: number; afterId: number }): Promise<PackageDetailRow[]> {
+  return sql<PackageDetailRow[]>`
+    select p.*, ${withSets(sql)} from packages p
+    where p.id > ${filter.afterId} ${filter.name ? sql`and p.name = ${filter.name}` : sql``}
+    order by p.id
     limit ${filter.limit}`;
+}
+
+export async function findPackageDetail(sql: Queryable, nevra: string): Promise<PackageDetailRow | null> {
+  const [row] = await sql<PackageDetailRow[]>`select p.*, ${withSets(sql)} from packages p where p.nevra = ${nevra}`;
+  return row ?? null;
 }

@@ -177,12 +177,18 @@ describe('level repositories follow promotions', () => {
     // The source follows its binary, though the set does not hold it.
     expect(await served('/repo/level/qa_ready/source/')).toContain('rg-hello-2.0');
 
+    const detail = await clients.get('developer')!.get<{ level: string; sets: string[] }>(`/api/v1/packages/${hello}`);
+    expect(detail.body).toMatchObject({ level: 'qa_ready', sets: ['levels/1'] });
+    const source = await clients.get('developer')!.get<{ level: string; sets: string[] }>('/api/v1/packages/rg-hello-2.0-1.src');
+    expect(source.body).toMatchObject({ level: 'qa_ready', sets: [] });
+
     await promote(clients.get('qa')!, 'levels/1', 'pre_release');
     await promote(clients.get('release_manager')!, 'levels/1', 'release');
     for (const level of ['integ', 'qa_ready', 'pre_release', 'release']) {
       expect(await served(`/repo/level/${level}/`), level).toContain('rg-hello-2.0');
     }
     await promote(clients.get('cpe')!, 'levels/1', 'obsolete');
+    expect((await server.admin.get<{ level: string }>(`/api/v1/packages/${hello}`)).body.level).toBe('obsolete');
     for (const level of ['integ', 'qa_ready', 'pre_release', 'release']) {
       expect(await served(`/repo/level/${level}/`), level).not.toContain('rg-hello-2.0');
       expect(await served(`/repo/level/${level}/source/`), level).not.toContain('rg-hello-2.0');

@@ -4,7 +4,8 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { AppContext } from '../../context.ts';
-import { findPackageByNevra, listPackages, type PackageRow } from '../../db/packages.ts';
+import { findPackageDetail, listPackages, type PackageDetailRow, type PackageRow } from '../../db/packages.ts';
+import { levelFromRank } from '../../../common/roles.ts';
 import { uploadPackage } from '../../services/upload.ts';
 import { allow, requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
@@ -24,7 +25,8 @@ export function packageRoutes(ctx: AppContext): Hono<HttpEnv> {
     const body = c.req.raw.body;
     if (!body) throw new RpmgateError('invalid_rpm', 'the request has no body: send the RPM file as the body');
     const result = await uploadPackage(ctx, Readable.fromWeb(body as WebReadableStream<Uint8Array>), principal);
-    return c.json(packageView(result.package), result.status === 'created' ? 201 : 200);
+    const stored = await findPackageDetail(ctx.sql, result.package.nevra);
+    return c.json(packageView(stored ?? result.package), result.status === 'created' ? 201 : 200);
   });
 
   routes.get('/', allow(...readRoles), async (c) => {
@@ -36,7 +38,7 @@ export function packageRoutes(ctx: AppContext): Hono<HttpEnv> {
 
   routes.get('/:nevra', allow(...readRoles), async (c) => {
     const nevra = c.req.param('nevra');
-    const row = await findPackageByNevra(ctx.sql, nevra);
+    const row = await findPackageDetail(ctx.sql, nevra);
     if (!row) throw new RpmgateError('not_found', `no package ${nevra}`);
     return c.json(packageView(row));
   });
@@ -44,7 +46,8 @@ export function packageRoutes(ctx: AppContext): Hono<HttpEnv> {
   return routes;
 }
 
-export function packageView(row: PackageRow) {
+export function packageView(row: PackageRow | PackageDetailRow) {
+  const detail = 'sets' in row ? { level: levelFromRank(row.level_rank), sets: row.sets } : {};
   return {
     nevra: row.nevra,
     name: row.name,
@@ -64,6 +67,7 @@ export function packageView(row: PackageRow) {
     buildtime: row.buildtime,
     uploadedAt: row.uploaded_at.toISOString(),
     uploadedBy: row.uploaded_by,
+    ...detail,
   };
 }
 
