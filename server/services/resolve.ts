@@ -5,9 +5,10 @@
 // evaluated with common/rpm/richdep.ts. rpmlib() requires and weak (MISSINGOK) requires are skipped;
 // source packages' requires are build requirements and are not checked.
 //
-// Rounds to a fixpoint, each a handful of batched queries whatever the set's size: the members'
-// provides and requires are loaded once; then per round, the owners of the paths still to check, the
-// store's providers of the names still unsatisfied, and the provides and requires of what was added.
+// Built for big sets: satisfaction does not depend on who requires, so each distinct requirement is
+// checked once, against only the provides named by some requirement; who requires it is read only
+// when it stays unsatisfied. Then rounds to a fixpoint, each a handful of batched queries: the owners
+// of new paths, the store's providers of unsatisfied names, and the dependencies of what was added.
 import { RpmgateError } from '../../common/errors.ts';
 import { RPMSENSE, isRpmlibDependency, rangesOverlap, senseToSymbol } from '../../common/rpm/depmatch.ts';
 import type { Evr } from '../../common/rpm/package.ts';
@@ -25,11 +26,15 @@ import { compareEvr, formatEvr } from '../../common/rpm/vercmp.ts';
 import type { Queryable } from '../db/queryable.ts';
 import {
   findBinaryPackages,
+  findDistinctRequires,
   findFileOwners,
+  findProvidesAmong,
   findProvidesByName,
+  findRequirers,
   findResolveDependencies,
   findResolvePackages,
-  type ResolveDependencyRow,
+  type DependencyRow,
+  type PackageDependencyRow,
   type ResolvePackageRow,
 } from '../db/resolve-queries.ts';
 
@@ -63,42 +68,37 @@ export async function resolveSetDependencies(db: Queryable, memberIds: number[],
   const closure = new SetClosure(db);
   let pending = await closure.loadMembers([...new Set(memberIds)]);
   const added: ResolvedPackage[] = [];
-  let unsatisfied: Requirement[];
+  let unsatisfied: Need[];
 
   for (;;) {
-    await closure.fetchFileOwners(pending);
-    unsatisfied = pending.filter((requirement) => !closure.isSatisfied(requirement));
+    await closure.prepareChecks(pending);
+    unsatisfied = pending.filter((need) => !closure.isSatisfied(need));
     // A plain requirement, once satisfied, stays so: the set only grows. A rich one may not (`if`,
     // `unless`, `without` can turn false when a package arrives), so it is checked every round.
     const open = new Set(unsatisfied);
-    pending = pending.filter((requirement) => requirement.rich || open.has(requirement));
-    if (!options.addMissing || unsatisfied.length === 0) break;
+    pending = pending.filter((need) => need.rich || open.has(need));
+    if (unsatisfied.length === 0) break;
+    await closure.loadRequirers(unsatisfied);
+    if (!options.addMissing) break;
 
     await closure.fetchProviders(unsatisfied);
     const round: number[] = [];
-    for (const requirement of unsatisfied.sort(byRequirerThenText)) {
+    for (const { need, requirer } of requirerPairs(unsatisfied)) {
       // Something added for an earlier requirement of this round may satisfy this one.
-      if (closure.isSatisfied(requirement)) continue;
-      const chosen = requirement.node ? closure.plan(requirement.node, requirement.requirer, new Set()) : null;
+      if (closure.isSatisfied(need)) continue;
+      const chosen = need.node ? closure.plan(need.node, requirer, new Set()) : null;
       if (!chosen) continue;
       for (const id of chosen) {
         const pkg = closure.addMember(id);
         round.push(id);
-        added.push({ id, nevra: pkg.nevra, reason: { requiredBy: requirement.requirer.nevra, requirement: requirement.text } });
+        added.push({ id, nevra: pkg.nevra, reason: { requiredBy: requirer.nevra, requirement: need.text } });
       }
     }
     if (round.length === 0) break;
-    pending.push(...(await closure.loadDependencies(round)));
+    pending.push(...(await closure.loadAdded(round)));
   }
 
-  const seen = new Set<string>();
-  const unresolved: UnresolvedRequirement[] = [];
-  for (const requirement of unsatisfied.sort(byRequirerThenText)) {
-    const key = `${requirement.requirer.nevra}\n${requirement.text}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    unresolved.push({ nevra: requirement.requirer.nevra, requirement: requirement.text });
-  }
+  const unresolved = requirerPairs(unsatisfied).map(({ need, requirer }) => ({ nevra: requirer.nevra, requirement: need.text }));
   return { added, unresolved };
 }
 
@@ -111,13 +111,16 @@ interface PackageInfo {
   levelRank: number;
 }
 
-interface Requirement {
-  requirer: PackageInfo;
+/** One distinct requirement of the set, and the packages requiring it. */
+interface Need {
   /** As rpm prints it: "bar >= 2.0", "libfoo.so.1()(64bit)", or the rich dependency's text. */
   text: string;
-  /** null for a malformed rich dependency, which nothing satisfies. */
+  /** The atom of a plain requirement, the tree of a rich one; null for a malformed rich one, which nothing satisfies. */
   node: RichNode | null;
   rich: boolean;
+  requirers: Map<number, PackageInfo>;
+  /** Whether the members of the initial set that require it have been read into `requirers`. */
+  requirersLoaded: boolean;
 }
 
 interface ProvideEntry {
@@ -126,27 +129,35 @@ interface ProvideEntry {
   evr: string;
 }
 
+const noPackages: ReadonlySet<number> = new Set();
+
 /** The state of one resolution: the set so far, and what is known of the store. */
 class SetClosure {
-  /** Every package whose row was read: the set's members and the store's candidates. */
+  /** Every package whose row was read: the set's packages and the store's candidates. */
   private readonly packages = new Map<number, PackageInfo>();
+  /** The binary packages of the set as given (an array: it is a query parameter). */
+  private readonly initialMembers: number[] = [];
+  private readonly initialMemberSet = new Set<number>();
   /** The binary packages of the set, including those added. */
   private readonly members = new Set<number>();
-  /** Provides by name. A name's entries cover the members (and the added), or the whole store once it is fetched. */
+  private readonly needs = new Map<string, Need>();
+  /**
+   * Provides by name, from three sources that never overlap: the initial members' provides of the
+   * names in `memberNames`, every provide in the store of the names in `storeNames`, and all the
+   * provides of the packages in `fullyLoaded` (the added ones). Plus each binary package's own name.
+   */
   private readonly provides = new Map<string, ProvideEntry[]>();
-  /** Packages whose provides are all indexed. */
+  private readonly memberNames = new Set<string>();
+  private readonly storeNames = new Set<string>();
   private readonly fullyLoaded = new Set<number>();
-  /** Names whose providers across the store are indexed. */
-  private readonly fetchedNames = new Set<string>();
   /** Path → the store's binary packages owning it; present once fetched. */
   private readonly fileOwners = new Map<string, number[]>();
-  /** Atoms satisfied by members: they stay satisfied, so the many identical requires are matched once. */
+  /** Atoms satisfied by members: they stay satisfied, so the many identical ones are matched once. */
   private readonly satisfiedAtoms = new Set<string>();
-  private readonly richCache = new Map<string, RichNode | null>();
 
   constructor(private readonly sql: Queryable) {}
 
-  async loadMembers(ids: number[]): Promise<Requirement[]> {
+  async loadMembers(ids: number[]): Promise<Need[]> {
     const rows = await findResolvePackages(this.sql, ids);
     if (rows.length !== ids.length) {
       const found = new Set(rows.map((row) => row.id));
@@ -154,55 +165,72 @@ class SetClosure {
       throw new RpmgateError('not_found', `Unknown package ids: ${missing.slice(0, 20).join(', ')}`);
     }
     this.addPackageRows(rows);
-    const binaries = rows.filter((row) => !row.is_source).map((row) => row.id);
-    for (const id of binaries) this.members.add(id);
-    return this.loadDependencies(binaries);
+    for (const row of rows) {
+      if (row.is_source) continue;
+      this.initialMembers.push(row.id);
+      this.initialMemberSet.add(row.id);
+      this.members.add(row.id);
+    }
+    const created = new Set<Need>();
+    for (const row of await findDistinctRequires(this.sql, this.initialMembers)) {
+      const need = this.needFor(row);
+      if (need) created.add(need);
+    }
+    return [...created];
   }
 
-  /** Index the provides of packages now in the set and return their requires. */
-  async loadDependencies(packageIds: number[]): Promise<Requirement[]> {
-    const rows = await findResolveDependencies(this.sql, packageIds);
-    for (const id of packageIds) this.fullyLoaded.add(id);
-    return this.ingestDependencies(rows);
-  }
-
-  addMember(id: number): PackageInfo {
-    this.members.add(id);
-    return this.packages.get(id)!;
-  }
-
-  /** Owners of the paths that requirements name, for the paths not fetched yet. */
-  async fetchFileOwners(requirements: Requirement[]): Promise<void> {
+  /** Before checking needs: the initial members' provides of the names they use, and the owners of their paths. */
+  async prepareChecks(needs: Need[]): Promise<void> {
+    const names = new Set<string>();
     const paths = new Set<string>();
-    for (const requirement of requirements) {
-      for (const atom of atomsOf(requirement)) {
+    for (const need of needs) {
+      for (const atom of atomsOf(need)) {
+        if (!this.memberNames.has(atom.name) && !this.storeNames.has(atom.name)) names.add(atom.name);
         if (isPath(atom.name) && !this.fileOwners.has(atom.name)) paths.add(atom.name);
       }
     }
-    if (paths.size === 0) return;
-    const rows = await findFileOwners(this.sql, [...paths]);
-    for (const path of paths) this.fileOwners.set(path, []);
-    for (const row of rows) this.fileOwners.get(row.path)!.push(row.package_id);
+    if (names.size > 0) {
+      const rows = await findProvidesAmong(this.sql, this.initialMembers, [...names]);
+      for (const name of names) this.memberNames.add(name);
+      for (const row of rows) this.indexProvide(row);
+    }
+    if (paths.size > 0) {
+      const rows = await findFileOwners(this.sql, [...paths]);
+      for (const path of paths) this.fileOwners.set(path, []);
+      for (const row of rows) this.fileOwners.get(row.path)!.push(row.package_id);
+    }
   }
 
-  /** Every provider in the store of the names the requirements name, with the providing packages' rows. */
-  async fetchProviders(requirements: Requirement[]): Promise<void> {
+  /** Which initial members require each need, for the needs not read yet. */
+  async loadRequirers(needs: Need[]): Promise<void> {
+    const toLoad = new Set(needs.filter((need) => !need.requirersLoaded));
+    if (toLoad.size === 0) return;
+    const names = new Set([...toLoad].map((need) => requiredName(need)));
+    for (const row of await findRequirers(this.sql, this.initialMembers, [...names])) {
+      const need = this.needs.get(requirementText(row));
+      if (need && toLoad.has(need) && !isSkipped(row)) need.requirers.set(row.package_id, this.packages.get(row.package_id)!);
+    }
+    for (const need of toLoad) need.requirersLoaded = true;
+  }
+
+  /** Every provider in the store of the names the needs use, with the providing packages' rows. */
+  async fetchProviders(needs: Need[]): Promise<void> {
     const names = new Set<string>();
     const paths = new Set<string>();
-    for (const requirement of requirements) {
-      for (const atom of atomsOf(requirement)) {
-        if (!this.fetchedNames.has(atom.name)) names.add(atom.name);
+    for (const need of needs) {
+      for (const atom of atomsOf(need)) {
+        if (!this.storeNames.has(atom.name)) names.add(atom.name);
         if (isPath(atom.name)) paths.add(atom.name);
       }
     }
-    const provides = await findProvidesByName(this.sql, [...names]);
-    for (const name of names) this.fetchedNames.add(name);
+    const rows = await findProvidesByName(this.sql, [...names]);
     const candidates = new Set<number>();
-    for (const row of provides) {
+    for (const row of rows) {
       candidates.add(row.package_id);
-      // A fully loaded package's provides are indexed already.
-      if (!this.fullyLoaded.has(row.package_id)) this.indexProvide(row.name, { packageId: row.package_id, flags: row.flags, evr: row.evr });
+      const indexed = this.fullyLoaded.has(row.package_id) || (this.memberNames.has(row.name) && this.initialMemberSet.has(row.package_id));
+      if (!indexed) this.indexProvide(row);
     }
+    for (const name of names) this.storeNames.add(name);
     for (const path of paths) for (const owner of this.fileOwners.get(path) ?? []) candidates.add(owner);
     const unknown = [...candidates].filter((id) => !this.packages.has(id));
     // Packages named like an atom provide it implicitly.
@@ -210,8 +238,38 @@ class SetClosure {
     this.addPackageRows(await findBinaryPackages(this.sql, { ids: unknown, names: packageNames }));
   }
 
-  isSatisfied(requirement: Requirement): boolean {
-    return requirement.node !== null && evaluateRichDependency(requirement.node, this.context(new Set()));
+  addMember(id: number): PackageInfo {
+    this.members.add(id);
+    return this.packages.get(id)!;
+  }
+
+  /** Index all the provides of packages just added, and return the needs their requires open. */
+  async loadAdded(ids: number[]): Promise<Need[]> {
+    const rows = await findResolveDependencies(this.sql, ids);
+    for (const id of ids) this.fullyLoaded.add(id);
+    const opened = new Set<Need>();
+    for (const row of rows) {
+      if (row.kind === 'provides') {
+        if (!this.storeNames.has(row.name)) this.indexProvide(row);
+        continue;
+      }
+      const existing = this.needs.get(requirementText(row));
+      const need = existing ?? this.needFor(row);
+      if (!need) continue;
+      // A need the initial members did not have needs no look-up of their requirers.
+      if (!existing) need.requirersLoaded = true;
+      need.requirers.set(row.package_id, this.packages.get(row.package_id)!);
+      // An existing need is pending already, or satisfied for good.
+      if (!existing) opened.add(need);
+    }
+    return [...opened];
+  }
+
+  isSatisfied(need: Need): boolean {
+    const node = need.node;
+    if (node === null) return false;
+    if (node.kind === 'atom') return this.atomSatisfied(node, noPackages);
+    return evaluateRichDependency(node, this.context(noPackages));
   }
 
   /**
@@ -281,6 +339,8 @@ class SetClosure {
   }
 
   private atomSatisfied(atom: RichAtom, extra: ReadonlySet<number>): boolean {
+    // rpm marks rpmlib() atoms of a rich require RPMLIB too (rpmdsParseRichDepCB): rpm's own features.
+    if (isRpmlibDependency(atom)) return true;
     const key = `${atom.name}\0${atom.flags}\0${atom.evr}`;
     if (this.satisfiedAtoms.has(key)) return true;
     let byExtra = false;
@@ -308,67 +368,72 @@ class SetClosure {
     for (const row of rows) {
       if (this.packages.has(row.id)) continue;
       const evr: Evr = { epoch: row.epoch, version: row.version, release: row.release };
-      this.packages.set(row.id, {
-        id: row.id,
-        nevra: row.nevra,
-        evr,
-        arch: row.arch,
-        isSource: row.is_source,
-        levelRank: row.level_rank,
-      });
+      this.packages.set(row.id, { id: row.id, nevra: row.nevra, evr, arch: row.arch, isSource: row.is_source, levelRank: row.level_rank });
       // rpmbuild writes "name = evr" among the provides; libsolv adds it when missing, and so does this.
-      if (!row.is_source) this.indexProvide(row.name, { packageId: row.id, flags: RPMSENSE.EQUAL, evr: formatEvr(evr) });
+      if (!row.is_source) this.indexProvide({ package_id: row.id, name: row.name, flags: RPMSENSE.EQUAL, evr: formatEvr(evr) });
     }
   }
 
-  private indexProvide(name: string, entry: ProvideEntry): void {
-    const entries = this.provides.get(name);
+  private indexProvide(row: PackageDependencyRow): void {
+    const entry: ProvideEntry = { packageId: row.package_id, flags: row.flags, evr: row.evr };
+    const entries = this.provides.get(row.name);
     if (entries) entries.push(entry);
-    else this.provides.set(name, [entry]);
+    else this.provides.set(row.name, [entry]);
   }
 
-  private ingestDependencies(rows: ResolveDependencyRow[]): Requirement[] {
-    const requirements: Requirement[] = [];
-    const seen = new Set<string>();
-    for (const row of rows) {
-      if (row.kind === 'provides') {
-        if (!this.fetchedNames.has(row.name)) this.indexProvide(row.name, { packageId: row.package_id, flags: row.flags, evr: row.evr });
-        continue;
-      }
-      // rpmlib() requires are rpm's own features; MISSINGOK marks a weak dependency stored as a require.
-      if (isRpmlibDependency(row) || (row.flags & RPMSENSE.MISSINGOK) !== 0) continue;
-      const requirer = this.packages.get(row.package_id)!;
+  /** The need a require row stands for (created on first sight), or null for requires that are not checked. */
+  private needFor(row: DependencyRow): Need | null {
+    if (isSkipped(row)) return null;
+    const text = requirementText(row);
+    let need = this.needs.get(text);
+    if (!need) {
       const rich = isRichDependency(row.name);
-      const text = rich ? row.name : formatDependency(row);
-      const key = `${row.package_id}\n${text}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const node: RichNode | null = rich ? this.parseRich(row.name) : { kind: 'atom', name: row.name, flags: row.flags & SENSE_BITS, evr: row.evr };
-      requirements.push({ requirer, text, node, rich });
+      const node: RichNode | null = rich ? parseRichOrNull(row.name) : { kind: 'atom', name: row.name, flags: row.flags & SENSE_BITS, evr: row.evr };
+      need = { text, node, rich, requirers: new Map(), requirersLoaded: false };
+      this.needs.set(text, need);
     }
-    return requirements;
-  }
-
-  private parseRich(text: string): RichNode | null {
-    if (!this.richCache.has(text)) {
-      let node: RichNode | null = null;
-      try {
-        node = parseRichDependency(text);
-      } catch {
-        // Reported as unresolved under its own text: nothing can satisfy what cannot be read.
-      }
-      this.richCache.set(text, node);
-    }
-    return this.richCache.get(text)!;
+    return need;
   }
 }
 
 const SENSE_BITS = RPMSENSE.LESS | RPMSENSE.GREATER | RPMSENSE.EQUAL;
 
-function atomsOf(requirement: Requirement): RichAtom[] {
-  const node = requirement.node;
+/** rpmlib() requires are rpm's own features; MISSINGOK marks a weak dependency stored as a require. */
+function isSkipped(row: DependencyRow): boolean {
+  return isRpmlibDependency(row) || (row.flags & RPMSENSE.MISSINGOK) !== 0;
+}
+
+/** As rpm prints a dependency (dsDNEVR): "name" or "name op evr"; a rich dependency is its name. */
+function requirementText(dep: DependencyRow): string {
+  if (isRichDependency(dep.name)) return dep.name;
+  return [dep.name, senseToSymbol(dep.flags), dep.evr].filter((part) => part !== '').join(' ');
+}
+
+/** The require name a need comes from: the atom's name, or the rich text itself. */
+function requiredName(need: Need): string {
+  return need.node?.kind === 'atom' ? need.node.name : need.text;
+}
+
+function parseRichOrNull(text: string): RichNode | null {
+  try {
+    return parseRichDependency(text);
+  } catch {
+    // Reported as unresolved under its own text: nothing can satisfy what cannot be read.
+    return null;
+  }
+}
+
+function atomsOf(need: Need): RichAtom[] {
+  const node = need.node;
   if (node === null) return [];
   return node.kind === 'atom' ? [node] : richDependencyAtoms(node);
+}
+
+/** Every (need, requirer) pair, by requirer nevra then requirement text. */
+function requirerPairs(needs: Need[]): { need: Need; requirer: PackageInfo }[] {
+  return needs
+    .flatMap((need) => [...need.requirers.values()].map((requirer) => ({ need, requirer })))
+    .sort((a, b) => compareText(a.requirer.nevra, b.requirer.nevra) || compareText(a.need.text, b.need.text));
 }
 
 function isPath(name: string): boolean {
@@ -386,16 +451,6 @@ function preferCandidate(a: PackageInfo, b: PackageInfo): number {
   const evr = compareEvr(b.evr, a.evr);
   if (evr !== 0) return evr;
   return compareText(a.nevra, b.nevra);
-}
-
-/** As rpm prints a dependency (dsDNEVR): "name", "name op evr". */
-function formatDependency(dep: { name: string; flags: number; evr: string }): string {
-  const op = senseToSymbol(dep.flags);
-  return [dep.name, op, dep.evr].filter((part) => part !== '').join(' ');
-}
-
-function byRequirerThenText(a: Requirement, b: Requirement): number {
-  return compareText(a.requirer.nevra, b.requirer.nevra) || compareText(a.text, b.text);
 }
 
 function compareText(a: string, b: string): number {
