@@ -1,7 +1,8 @@
 // Runs the real `rpm -qp --qf` over package files for cross-checks, many files per invocation.
 // rpm gets a throwaway --dbpath and HOME (Debian's rpm otherwise creates ~/.rpmdb: see
 // DNF-ON-DEBIAN.md), LC_ALL=C (so I18N strings come out in the C locale, as the reader takes
-// them), and --nosignature --nodigest (the reader's digest checks are tested on their own).
+// them), and --nosignature --nodigest unless digests are asked for (the reader's digest checks are
+// tested on their own; with them, rpm -qp checks header digests and signatures, not the payload).
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,13 @@ export async function rpmAvailable(): Promise<boolean> {
  * characters as separators (rpm copies them through). Throws when rpm fails or prints fewer records
  * than files, so a silently skipped file cannot shift the results.
  */
-export async function queryRpmFiles(files: readonly string[], format: string, batchSize = 120): Promise<Buffer[]> {
+export async function queryRpmFiles(
+  files: readonly string[],
+  format: string,
+  options: { checkDigests?: boolean; batchSize?: number } = {},
+): Promise<Buffer[]> {
+  const batchSize = options.batchSize ?? 120;
+  const verification = options.checkDigests ? [] : ['--nosignature', '--nodigest'];
   const scratch = await mkdtemp(path.join(tmpdir(), 'rpmgate-rpm-query-'));
   try {
     const results: Buffer[] = [];
@@ -36,7 +43,7 @@ export async function queryRpmFiles(files: readonly string[], format: string, ba
       const batch = files.slice(i, i + batchSize);
       const { stdout } = await run(
         'rpm',
-        ['-qp', '--dbpath', path.join(scratch, 'db'), '--nosignature', '--nodigest', '--qf', format + RECORD_SEPARATOR, ...batch],
+        ['-qp', '--dbpath', path.join(scratch, 'db'), ...verification, '--qf', format + RECORD_SEPARATOR, ...batch],
         {
           encoding: 'buffer',
           maxBuffer: 512 * 1024 * 1024,
