@@ -1,0 +1,116 @@
+// rpmgate-agent's command line: wiring only. Each command lives in commands/ and is imported when it
+// runs, so that `report` from a timer does not load the XML parsers `download` needs. Errors are
+// caught once here and become one line on stderr and exit status 2; commands return 0, or 1 for
+// "no" (drift, a failed verification).
+import { Command, CommanderError, Option } from 'commander';
+import { isRpmgateError } from '../common/errors.ts';
+import { createContext, type GlobalOptions } from './context.ts';
+
+type Action = (command: Command) => Promise<number>;
+
+export function buildProgram(setStatus: (code: number) => void): Command {
+  const program = new Command('rpmgate-agent')
+    .description('report, check and converge this host against an rpmgate package set')
+    .option('--server <url>', 'rpmgate server URL (default $RPMGATE_URL)')
+    .option('--token <token>', 'API token of role agent (default $RPMGATE_TOKEN)')
+    .option('--rpm-root <dir>', 'inspect and manage the rpm database under DIR instead of / (as rpm --root)')
+    .option('--repos-dir <dir>', 'where .repo files go (default /etc/yum.repos.d, under --rpm-root when given)')
+    .option('--spool-dir <dir>', 'undelivered reports (default /var/spool/rpmgate-agent, under --rpm-root when given)')
+    .option('--json', 'print machine-readable JSON')
+    .exitOverride()
+    .showHelpAfterError();
+
+  const run = (action: Action) => async (...args: unknown[]) => {
+    setStatus(await action(args.at(-1) as Command));
+  };
+  const context = (command: Command) => createContext(command.optsWithGlobals<GlobalOptions>());
+
+  program
+    .command('report')
+    .description("send this host's installed packages to the server (spooled when it cannot be reached)")
+    .option('--set <set>', 'the set the host follows, NAME/VERSION (default: from the configured .repo file)')
+    .addOption(new Option('--retries <n>', 'retries per report when the server is unavailable').default('3'))
+    .addOption(new Option('--retry-delay <ms>', 'first retry delay, doubled each time').default('2000'))
+    .action(
+      run(async (command) => {
+        const { reportCommand } = await import('./commands/report.ts');
+        return reportCommand(context(command), command.opts());
+      }),
+    );
+
+  program
+    .command('check')
+    .description('compare the installed packages with a set: exit 0 conforming, 1 drifting')
+    .requiredOption('--set <set>', 'NAME/VERSION')
+    .option('--strict', 'count installed packages that are not in the set as drift')
+    .action(
+      run(async (command) => {
+        const { checkCommand } = await import('./commands/check.ts');
+        return checkCommand(context(command), command.opts());
+      }),
+    );
+
+  program
+    .command('configure')
+    .description("write the set's .repo file into the repos dir")
+    .requiredOption('--set <set>', 'NAME/VERSION')
+    .action(
+      run(async (command) => {
+        const { configureCommand } = await import('./commands/configure.ts');
+        return configureCommand(context(command), command.opts());
+      }),
+    );
+
+  program
+    .command('install')
+    .description("configure the set's repository, then install, upgrade or downgrade to exactly the set's packages")
+    .requiredOption('--set <set>', 'NAME/VERSION')
+    .option('--dnf-option <key=value>', 'extra dnf --setopt (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--dnf-config <file>', 'dnf configuration file (dnf --config)')
+    .action(
+      run(async (command) => {
+        const { installCommand } = await import('./commands/install.ts');
+        return installCommand(context(command), command.opts());
+      }),
+    );
+
+  program
+    .command('download')
+    .description("download the set's packages into a directory, verifying each checksum")
+    .requiredOption('--set <set>', 'NAME/VERSION')
+    .requiredOption('--dest <dir>', 'target directory')
+    .option('--source', 'the source packages instead of the binaries')
+    .option('--jobs <n>', 'parallel downloads', '4')
+    .action(
+      run(async (command) => {
+        const { downloadCommand } = await import('./commands/download.ts');
+        return downloadCommand(context(command), command.opts());
+      }),
+    );
+
+  return program;
+}
+
+export async function runAgentCli(argv: string[]): Promise<number> {
+  let status = 0;
+  const program = buildProgram((code) => {
+    status = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (usage errors, --help, --version).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isRpmgateError(error)) {
+      // Every error is 2 here, whatever its code's usual exit status: for the agent, 1 means only the
+      // command's own "no" (drift, a failed verification), never "the set does not exist".
+      process.stderr.write(`rpmgate-agent: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`rpmgate-agent: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+}
