@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { lockDataDir } from './data-dir-lock.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { RpmgateError } from '../common/errors.ts';
@@ -30,8 +31,16 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { log } = options;
-  const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (line) => log.info(line, { source: 'postgres' }) }));
+  const lock = await lockDataDir(config.dataDir);
+  let database: Database;
+  try {
+    database =
+      options.database ??
+      (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (line) => log.info(line, { source: 'postgres' }) }));
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   try {
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
@@ -75,10 +84,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
           server.closeAllConnections();
         });
         if (!options.database) await database.close();
+        await lock.release();
       },
     };
   } catch (error) {
     if (!options.database) await database.close();
+    await lock.release();
     throw error;
   }
 }

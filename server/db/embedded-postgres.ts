@@ -4,7 +4,7 @@
 // It listens on a Unix socket only (no TCP port to collide with, no password to leak), in a directory
 // only its own user can enter. Run as root, it runs as `nobody` (PostgreSQL refuses root) and touches
 // no system account. A server left running by a crashed rpmgate is found through postmaster.pid and
-// reused rather than fought with.
+// adopted rather than fought with (the data-dir lock guarantees no other rpmgate is using it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -54,10 +54,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (runAs) await fs.chown(socketDir, runAs.uid, runAs.gid);
 
   const connection = { host: socketDir, port: socketPort, user: superuser, database: 'postgres' };
-  if (runningPostmasterPid(dataDir) !== null) {
-    // A server from an earlier run still holds this cluster: use it, and leave it running at stop.
+  const leftover = runningPostmasterPid(dataDir);
+  if (leftover !== null) {
+    // A server left running by a crashed rpmgate still holds this cluster: adopt it, and stop it at the end.
+    options.onLog?.(`adopting the PostgreSQL (pid ${leftover}) left running in ${dataDir}`);
     await waitUntilReady(connection, null);
-    return { connection, stop: async () => {} };
+    return { connection, stop: () => stopByPid(leftover) };
   }
 
   const child = spawnPostgres(binaries, dataDir, socketDir, runAs, options);
@@ -186,6 +188,22 @@ async function stopPostgres(child: ChildProcess): Promise<void> {
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
   child.kill('SIGINT');
   await exited;
+}
+
+async function stopByPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < startTimeoutMs; waited += 50) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The pid in postmaster.pid when that process is still alive, else null. */
