@@ -379,7 +379,7 @@ export async function unlockPrivateKey(armored: string, passphrase: string | nul
   const version = key.keyPacket.version;
   if (version !== 4) throw new RpmgateError('usage', `${what} is an OpenPGP v${version} key: rpm 4 verifies signatures of v4 keys only`);
   try {
-    await key.getSigningKey(undefined, undefined, undefined, signatureConfig);
+    await key.getSigningKey(undefined, undefined, undefined, { ...openpgp.config, ...signatureConfig });
   } catch (error) {
     throw new RpmgateError('usage', `${what} cannot sign: ${error instanceof Error ? error.message : String(error)}`);
   }
