@@ -1,6 +1,7 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 
 export interface Config {
   port: number;
@@ -22,6 +23,8 @@ export interface Config {
   /** Bytes of generated metadata files kept in memory for fast answers. */
   repodataMemoryBytes: number;
   signingKeyFile: string | null;
+  /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
+  signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
 }
 
@@ -42,6 +45,7 @@ export function readConfig(env: Env = process.env): Config {
     repodataMemoryBytes: readInteger(env, 'RPMGATE_REPODATA_MEMORY_MB', 128, 0, 1 << 20) * 1024 * 1024,
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
+    signingAlgorithm: readSigningAlgorithm(env),
   };
 }
 

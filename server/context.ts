@@ -4,6 +4,8 @@ import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { KeyRotationJob } from './services/key-rotation.ts';
+import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
 import type { BlobStore } from './store/blob-store.ts';
 
@@ -13,5 +15,7 @@ export interface AppContext {
   store: BlobStore;
   log: Logger;
   signer: PackageSigner;
+  keyring: Keyring;
+  rotation: KeyRotationJob;
   repodata: RepodataCache;
 }

@@ -13,7 +13,10 @@ import type { AppContext } from './context.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
-import { unsignedPackages } from './signing/signer.ts';
+import { KeyRotationJob } from './services/key-rotation.ts';
+import { Keyring } from './signing/keyring.ts';
+import { createPackageSigner } from './signing/package-signer.ts';
+import { createRepomdSigner } from './signing/repomd-signer.ts';
 import { BlobStore } from './store/blob-store.ts';
 
 export interface RunningServer {
@@ -46,17 +49,28 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
     const store = new BlobStore(config.dataDir);
     await store.open();
+    const keyring = await Keyring.open({
+      dataDir: config.dataDir,
+      keyFile: config.signingKeyFile,
+      passphrase: config.signingKeyPassphrase,
+      algorithm: config.signingAlgorithm,
+    });
+    const repomdSigner = createRepomdSigner(keyring);
     const repodata = new RepodataCache({
       sql: database.sql,
       storeDir: path.join(config.dataDir, 'repodata'),
       log,
-      signRepomd: null,
+      signRepomd: (xml) => repomdSigner.signRepomd(xml),
       gzipLevel: config.repodataGzipLevel,
       memoryBudget: config.repodataMemoryBytes,
       retentionMs: 6 * 3600 * 1000,
     });
     await repodata.open();
-    const context: AppContext = { config, sql: database.sql, store, log, signer: unsignedPackages, repodata };
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata };
+    const context: AppContext = { ...base, rotation: new KeyRotationJob(base) };
+    // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
+    // re-signed in the background while the server serves.
+    await context.rotation.start();
     const app = createApp(context);
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     // Long uploads must not be cut by Node's default 5-minute request timeout.
@@ -79,6 +93,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       close: async () => {
+        await context.rotation.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -43,3 +43,63 @@ export function collectSignatures(signature: RpmHeader): RpmSignature[] {
   }
   return found;
 }
+
+/**
+ * For the upload policy, which refuses what rpm refuses ("BAD ... invalid OpenPGP signature"):
+ * the structure rpm's pgpPrtParams needs before it looks at any key: one OpenPGP packet of type 2
+ * (signature), old or new packet format, whose length matches the tag's data, of version 3 or 4
+ * (what rpm 4 parses; rpm 6 also writes v6 in OPENPGP, which is not checked here), and for v4 a
+ * creation time.
+ */
+export function assertSignaturePacket(packet: Uint8Array, name: string): void {
+  const bad = (why: string) => new RpmFormatError(`the ${name} signature is not a valid OpenPGP signature: ${why}`);
+  const first = packet[0];
+  if (first === undefined || (first & 0x80) === 0) throw bad('not an OpenPGP packet');
+  let tag: number;
+  let bodyStart: number;
+  let bodyLength: number;
+  if (first & 0x40) {
+    tag = first & 0x3f;
+    const l0 = packet[1] ?? 0;
+    if (l0 < 192) [bodyStart, bodyLength] = [2, l0];
+    else if (l0 < 224) [bodyStart, bodyLength] = [3, ((l0 - 192) << 8) + (packet[2] ?? 0) + 192];
+    else if (l0 === 255 && packet.length >= 6) [bodyStart, bodyLength] = [6, ((packet[2]! << 24) >>> 0) + (packet[3]! << 16) + (packet[4]! << 8) + packet[5]!];
+    else throw bad('partial or truncated packet length');
+  } else {
+    tag = (first >> 2) & 0x0f;
+    const lengthType = first & 0x03;
+    if (lengthType === 3) throw bad('indeterminate packet length');
+    const size = 1 << lengthType;
+    let length = 0;
+    for (let i = 0; i < size; i++) length = length * 256 + (packet[1 + i] ?? 0);
+    [bodyStart, bodyLength] = [1 + size, length];
+  }
+  if (tag !== 2) throw bad(`packet of type ${tag}, not a signature`);
+  if (bodyStart + bodyLength !== packet.length) throw bad(`${packet.length} bytes where the packet says ${bodyStart + bodyLength}`);
+  const version = packet[bodyStart];
+  if (version !== 3 && version !== 4) throw bad(`signature version ${version}`);
+  if (version === 4 && !hasCreationTime(packet.subarray(bodyStart))) {
+    // RFC 4880 §5.2.3.4: a v4 signature MUST carry its creation time; rpm refuses one that does not.
+    throw bad('no signature creation time');
+  }
+}
+
+/** Whether a v4 signature body's hashed subpackets hold a creation time (subpacket type 2). */
+function hasCreationTime(body: Uint8Array): boolean {
+  if (body.length < 6) return false;
+  const hashedLength = (body[4]! << 8) | body[5]!;
+  const end = 6 + hashedLength;
+  if (end > body.length) return false;
+  let offset = 6;
+  while (offset < end) {
+    const l0 = body[offset]!;
+    let length: number;
+    if (l0 < 192) [length, offset] = [l0, offset + 1];
+    else if (l0 < 255) [length, offset] = [((l0 - 192) << 8) + (body[offset + 1] ?? 0) + 192, offset + 2];
+    else [length, offset] = [((body[offset + 1]! << 24) >>> 0) + (body[offset + 2]! << 16) + (body[offset + 3]! << 8) + body[offset + 4]!, offset + 5];
+    if (length === 0 || offset + length > end) return false;
+    if ((body[offset]! & 0x7f) === 2 && length === 5) return true;
+    offset += length;
+  }
+  return false;
+}

@@ -13,6 +13,7 @@ const commands = {
   upload: () => import('./commands/upload.ts'),
   set: () => import('./commands/set.ts'),
   token: () => import('./commands/token.ts'),
+  key: () => import('./commands/key.ts'),
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
 };
@@ -105,6 +106,31 @@ export function buildProgram(): Command {
     .argument('<name>', 'package name')
     .option('--hosts <n>', 'hosts listed per version (default 100)')
     .action(async (name: string, options: { hosts?: string }, command: Command) => (await commands.usage()).usageCommand(commandIo(command), name, options));
+
+  const key = program.command('key').description('the signing keys');
+  key
+    .command('show')
+    .description('the current signing key (its fingerprint), every key, and re-signing progress')
+    .action(async (_options, command: Command) => (await commands.key()).keyShowCommand(commandIo(command)));
+  key
+    .command('add')
+    .description('add a signing key (published, not yet signing): generated, or from an armored private key')
+    .option('--file <file>', 'an ASCII-armored private key')
+    .option('--passphrase <passphrase>', 'its passphrase (default $RPMGATE_SIGNING_KEY_PASSPHRASE)')
+    .option('--algorithm <algorithm>', 'for a generated key: rsa3072, rsa4096 or ed25519')
+    .action(async (options: { file?: string; algorithm?: string; passphrase?: string }, command: Command) =>
+      (await commands.key()).keyAddCommand(commandIo(command), options),
+    );
+  key
+    .command('activate')
+    .description('make a key current: new uploads are signed with it and stored packages are re-signed in the background')
+    .argument('<fingerprint>')
+    .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyActivateCommand(commandIo(command), fingerprint));
+  key
+    .command('retire')
+    .description('stop publishing a key, once hosts have the new one')
+    .argument('<fingerprint>')
+    .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
 
   return program;
 }

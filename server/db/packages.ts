@@ -24,6 +24,7 @@ export interface PackageRow {
   buildhost: string;
   buildtime: number;
   installed_size: number;
+  signed_by: string | null;
   header_start: number;
   header_end: number;
   uploaded_at: Date;
@@ -39,6 +40,7 @@ export interface NewPackage {
   sha256: string;
   size: number;
   headerRange: { start: number; end: number };
+  signedBy: string | null;
   uploadedAt: Date;
   uploadedBy: string;
   repodata: { primary: string; filelists: string; other: string };
@@ -69,13 +71,13 @@ export async function insertPackage(sql: Queryable, record: NewPackage): Promise
     insert into packages (
       nevra, name, epoch, version, release, arch, is_source, sourcerpm, filename,
       original_sha256, original_size, sha256, size, summary, license, url, vendor, buildhost, buildtime,
-      installed_size, header_start, header_end, uploaded_at, uploaded_by
+      installed_size, header_start, header_end, uploaded_at, uploaded_by, signed_by
     ) values (
       ${record.nevra}, ${pkg.name}, ${pkg.epoch}, ${pkg.version}, ${pkg.release}, ${pkg.arch}, ${pkg.isSource},
       ${pkg.sourcerpm}, ${record.filename}, ${record.originalSha256}, ${record.originalSize}, ${record.sha256},
       ${record.size}, ${pkg.summary}, ${pkg.license}, ${pkg.url}, ${pkg.vendor}, ${pkg.buildhost}, ${pkg.buildtime},
       ${pkg.sizes.installed}, ${record.headerRange.start}, ${record.headerRange.end}, ${record.uploadedAt},
-      ${record.uploadedBy}
+      ${record.uploadedBy}, ${record.signedBy}
     )
     returning *`;
   const id = row!.id;

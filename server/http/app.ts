@@ -1,12 +1,17 @@
-// The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, health.
+// The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
+// public signing key under /keys, health.
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
 import { onError } from './problem.ts';
+import { componentRoutes } from './routes/components.ts';
+import { hostRoutes } from './routes/hosts.ts';
+import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
 import { packageRoutes } from './routes/packages.ts';
 import { repoRoutes } from './routes/repo.ts';
+import { setConformanceRoutes } from './routes/set-conformance.ts';
 import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 
@@ -30,12 +35,18 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
   api.use('*', authenticate(ctx));
   api.route('/packages', packageRoutes(ctx));
   api.route('/sets', setRoutes(ctx));
+  api.route('/sets', setConformanceRoutes(ctx));
+  api.route('/hosts', hostRoutes(ctx));
+  api.route('/components', componentRoutes(ctx));
   api.route('/tokens', tokenRoutes(ctx));
+  api.route('/keys', keyRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();
   repo.use('*', authenticate(ctx));
   repo.route('/', repoRoutes(ctx));
   app.route('/repo', repo);
+  // The public key is public: hosts fetch it before they have any token.
+  app.route('/keys', publicKeyRoutes(ctx));
   return app;
 }

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { RpmgateError } from '../../common/errors.ts';
 import { formatNevra } from '../../common/rpm/nevra.ts';
 import { readRpmFile, type ParsedRpm } from '../../common/rpm/reader.ts';
+import { assertSignaturePacket } from '../../common/rpm/signatures.ts';
 import type { AppContext } from '../context.ts';
 import {
   findPackageByFilename,
@@ -44,6 +45,11 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
 function refuseNonPackages(parsed: ParsedRpm): void {
   if (parsed.isDeltaRpm) {
     throw new RpmgateError('invalid_rpm', 'this is a delta RPM (drpm), not an installable package');
+  }
+  // A signature rpm cannot even parse makes rpm refuse the whole file: refuse it here too, although
+  // rpmgate would replace it with its own. (rpm 4 ignores rpm 6's OPENPGP tag, which may hold v6.)
+  for (const signature of parsed.signatures) {
+    if (signature.name !== 'OPENPGP') assertSignaturePacket(signature.packet, signature.name);
   }
 }
 
@@ -92,6 +98,7 @@ async function storePackage(
       sha256: served.sha256,
       size: served.size,
       headerRange: served.headerRange,
+      signedBy: served.signedBy,
       uploadedAt,
       uploadedBy: uploader.name,
       repodata: renderPackageRepodata(pkg, { ...served, filename, uploadedAt }),

@@ -5,16 +5,11 @@ import type { WrittenFile } from '../store/blob-store.ts';
 export interface ServedFile extends WrittenFile {
   /** The main header's byte range in the served file (it moves when the signature header grows). */
   headerRange: { start: number; end: number };
+  /** Fingerprint of the key that signed the served file; null when served unsigned. */
+  signedBy: string | null;
 }
 
 export interface PackageSigner {
   /** Returns the file to serve: a signed copy, or the upload itself. */
   prepareServedFile(upload: WrittenFile, parsed: ParsedRpm): Promise<ServedFile>;
 }
-
-/** Serves uploads as they came: for a server run without signing. */
-export const unsignedPackages: PackageSigner = {
-  async prepareServedFile(upload, parsed) {
-    return { ...upload, headerRange: parsed.package.headerRange };
-  },
-};

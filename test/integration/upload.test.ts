@@ -153,7 +153,7 @@ describe('rpmgate upload', () => {
     expect(result.stderr).toMatch(/cannot reach/);
   });
 
-  it.skipIf(!corpusAvailable)('accepts every valid corpus RPM and refuses the damaged ones', async () => {
+  it.skipIf(!corpusAvailable)('accepts every valid corpus RPM and refuses the damaged ones (and the unsignable v3 one)', async () => {
     const rpms = corpusRpms().filter((rpm) => rpm.kind !== 'drpm');
     const result = await rpmgate(server, developerToken, ['--json', 'upload', ...rpms.map((rpm) => rpm.path)]);
     const summary = JSON.parse(result.stdout) as { files: { file: string; outcome: string; nevra?: string; error?: string }[] };
@@ -164,6 +164,11 @@ describe('rpmgate upload', () => {
       if (rpm.damaged) {
         expect(outcome.outcome, `${rpm.path} should be refused`).toBe('refused');
         expect(outcome.error).not.toMatch(/already stored/);
+        continue;
+      }
+      if (rpm.unsignable) {
+        expect(outcome.outcome, rpm.path).toBe('refused');
+        expect(outcome.error).toMatch(/cannot sign an RPM v3 package/);
         continue;
       }
       const nevra = nevraFromQf(rpm.rpmQf, rpm.kind);

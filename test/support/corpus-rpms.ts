@@ -9,6 +9,7 @@ export interface CorpusRpm {
   rpmQf: string;
   rpmReads: boolean;
   damaged: boolean;
+  unsignable: boolean;
 }
 
 /**
@@ -19,6 +20,13 @@ export interface CorpusRpm {
  */
 export const damagedCorpusRpms = new Set(['rpmlint/binary/hello-2.0-1.x86_64-signed.rpm', 'rpm/RPMS/hello-2.0-1.x86_64-corrupted.rpm']);
 
+/**
+ * Valid RPMs rpmgate refuses on entry because it cannot sign them: an RPM v3 package has no immutable
+ * header region, so no header signature can cover it (rpmsign refuses it too), and an unsigned package
+ * in a gpgcheck=1 repository would only fail on the hosts.
+ */
+export const unsignableCorpusRpms = new Set(['rpm/RPMS/hello-1.0-1.x86_64.rpm-v3']);
+
 export function corpusRpms(): CorpusRpm[] {
   if (!corpusAvailable) return [];
   return readCorpusTsv('RPMS.tsv').map((row) => ({
@@ -28,6 +36,7 @@ export function corpusRpms(): CorpusRpm[] {
     rpmQf: row.rpm_qf || row.rpm_qf_nosig || '',
     rpmReads: row.rpm_rc === '0',
     damaged: damagedCorpusRpms.has(row.path!),
+    unsignable: unsignableCorpusRpms.has(row.path!),
   }));
 }
 

@@ -85,6 +85,7 @@ export async function insertSyntheticPackage(sql: Queryable, spec: SyntheticPack
     sha256: digest('served'),
     size: pkg.sizes.package,
     headerRange: pkg.headerRange,
+    signedBy: null,
     uploadedAt: new Date(0),
     uploadedBy: 'test',
     repodata: { primary: '<package/>', filelists: '<package/>', other: '<package/>' },

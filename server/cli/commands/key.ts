@@ -1,0 +1,72 @@
+// `rpmgate key show | add | activate | retire`: the server's signing keys and their rotation.
+import { readFile } from 'node:fs/promises';
+import { RpmgateError } from '../../../common/errors.ts';
+import type { CommandIo } from '../global-options.ts';
+import { table } from './set.ts';
+
+interface KeyInfo {
+  fingerprint: string;
+  keyId: string;
+  algorithm: string;
+  userId: string;
+  createdAt: string;
+  status: string;
+}
+
+interface RotationStatus {
+  state: string;
+  total: number;
+  resigned: number;
+  failed: { nevra: string; error: string }[];
+}
+
+interface KeysDocument {
+  current: KeyInfo;
+  keys: KeyInfo[];
+  rotation: RotationStatus;
+}
+
+export async function keyShowCommand(io: CommandIo) {
+  const { body } = await io.client.get<KeysDocument>('/api/v1/keys');
+  io.out.result(body, () => {
+    const lines = [`current signing key: ${formatFingerprint(body.current.fingerprint)} (${body.current.algorithm}, ${body.current.userId})`, ''];
+    lines.push(table(body.keys.map((key) => [key.status, formatFingerprint(key.fingerprint), key.algorithm, key.createdAt.slice(0, 10)])));
+    if (body.rotation.state !== 'idle') lines.push('', describeRotation(body.rotation));
+    return lines.join('\n');
+  });
+}
+
+export async function keyAddCommand(io: CommandIo, options: { file?: string; algorithm?: string; passphrase?: string }) {
+  let request: Record<string, unknown> = { algorithm: options.algorithm };
+  if (options.file) {
+    let armored: string;
+    try {
+      armored = await readFile(options.file, 'utf8');
+    } catch {
+      throw new RpmgateError('usage', `cannot read ${options.file}`);
+    }
+    request = { armored, passphrase: options.passphrase ?? process.env.RPMGATE_SIGNING_KEY_PASSPHRASE };
+  }
+  const { body } = await io.client.post<KeyInfo>('/api/v1/keys', request);
+  io.out.result(body, () => `added ${formatFingerprint(body.fingerprint)} (${body.status}); make it current with: rpmgate key activate ${body.fingerprint}`);
+}
+
+export async function keyActivateCommand(io: CommandIo, fingerprint: string) {
+  const { body } = await io.client.post<{ current: KeyInfo; rotation: RotationStatus }>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/activate`, {});
+  io.out.result(body, () => `current signing key: ${formatFingerprint(body.current.fingerprint)}\n${describeRotation(body.rotation)}`);
+}
+
+export async function keyRetireCommand(io: CommandIo, fingerprint: string) {
+  const { body } = await io.client.post<KeyInfo>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/retire`, {});
+  io.out.result(body, () => `retired ${formatFingerprint(body.fingerprint)}: /keys/rpmgate.asc no longer publishes it`);
+}
+
+function describeRotation(rotation: RotationStatus): string {
+  const failed = rotation.failed.length > 0 ? `, ${rotation.failed.length} failed` : '';
+  return `re-signing: ${rotation.state}, ${rotation.resigned} of ${rotation.total} package(s)${failed}`;
+}
+
+/** As gpg prints it: ten groups of four. */
+function formatFingerprint(fingerprint: string): string {
+  return fingerprint.toUpperCase().replace(/(.{4})/g, '$1 ').trim();
+}
