@@ -88,7 +88,8 @@ describe.skipIf(!availability.ok)('signed by the server', () => {
       }
       const tampered = path.join(work, 'tampered.rpm');
       const bytes = await readFile(files[0]!);
-      bytes[bytes.length - 100] ^= 0xff;
+      const flipped = bytes.length - 100;
+      bytes[flipped] = bytes[flipped]! ^ 0xff;
       await writeFile(tampered, bytes);
       expect((await rpmRoot.checkSignature(tampered)).code).not.toBe(0);
     } finally {

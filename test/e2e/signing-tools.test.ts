@@ -17,7 +17,8 @@ import { signRepomd } from '../../server/signing/repomd-signer.ts';
 import { buildFixtures } from '../fixtures/build-fixtures.ts';
 import { corpusAvailable, corpusPath } from '../support/corpus.ts';
 import { corpusRpms } from '../support/corpus-rpms.ts';
-import { createDnfRoot, createGpgHome, createRpmRoot, missingRpmTools, runTool, rpmsignAddsign, signatureLines, type RpmRoot } from '../support/rpm-tools.ts';
+import { createDnfRoot } from '../support/dnf-root.ts';
+import { createGpgHome, createRpmRoot, missingRpmTools, runTool, rpmsignAddsign, signatureLines, type RpmRoot } from '../support/rpm-tools.ts';
 
 const missing = await missingRpmTools();
 if (!corpusAvailable) missing.push('../shared/corpus');
@@ -322,13 +323,13 @@ describe.skipIf(missing.length > 0)('signatures checked by rpm 4.18, gpg and dnf
       const keysFile = path.join(work, 'dnf-keys.asc');
       await writeFile(keysFile, keyring.publicKeysArmored());
 
+      const signedRepo = { repoUrl: `file://${repo}`, setopts: ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=file://${keysFile}`] };
       const root = await createDnfRoot();
       try {
-        const installed = await root.install(`file://${repo}`, `file://${keysFile}`, ['rg-hello']);
-        expect(installed.code, installed.stdout + installed.stderr).toBe(0);
-        expect((await root.rpm(['-q', 'rg-hello'])).stdout.trim()).toBe('rg-hello-1.0-1.noarch');
+        await root.dnf(['install', 'rg-hello'], signedRepo);
+        expect(await root.installed()).toEqual(['rg-hello-1.0-1.noarch']);
         const keys = await root.rpm(['-q', 'gpg-pubkey', '--qf', '%{VERSION}\n']);
-        expect(keys.stdout.trim().split('\n').sort()).toEqual([old.shortKeyId, next.shortKeyId].sort());
+        expect(keys.trim().split('\n').sort()).toEqual([old.shortKeyId, next.shortKeyId].sort());
       } finally {
         await root.cleanup();
       }
@@ -337,9 +338,7 @@ describe.skipIf(missing.length > 0)('signatures checked by rpm 4.18, gpg and dnf
       await writeFile(repomd, `${await readFile(repomd, 'utf8')}\n`);
       const refused = await createDnfRoot();
       try {
-        const result = await refused.install(`file://${repo}`, `file://${keysFile}`, ['rg-hello']);
-        expect(result.code).not.toBe(0);
-        expect(result.stdout + result.stderr).toMatch(/repomd\.xml GPG signature verification error/);
+        await expect(refused.dnf(['install', 'rg-hello'], signedRepo)).rejects.toThrow(/repomd\.xml GPG signature verification error/);
       } finally {
         await refused.cleanup();
       }

@@ -23,6 +23,12 @@ const apiRoutes: { method: string; path: string; roles: string[] }[] = [
   { method: 'GET', path: '/api/v1/sets/a/1', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] },
   { method: 'POST', path: '/api/v1/sets/a/1/promote', roles: ['integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'POST', path: '/api/v1/tokens', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/hosts/report', roles: ['agent'] },
+  { method: 'POST', path: '/api/v1/hosts/enroll', roles: ['enrollment', 'admin'] },
+  { method: 'GET', path: '/api/v1/hosts', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'GET', path: '/api/v1/hosts/0123456789abcdef0123456789abcdef', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'GET', path: '/api/v1/sets/a/1/conformance', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'GET', path: '/api/v1/components/foo/usage', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {

@@ -32,6 +32,8 @@ export interface DnfRoot {
   env: Record<string, string>;
   /** `rpm -qa` in the root, as sorted "name-[epoch:]version-release.arch" lines. */
   installed(): Promise<string[]>;
+  /** rpm with --root and --dbpath already given; stdout. */
+  rpm(args: string[]): Promise<string>;
   /**
    * dnf -y with the private config and HOME, and a repository from a URL when given (reposdir
    * then ignored, as DNF-ON-DEBIAN.md's recipe does). Throws with dnf's output when it fails.
@@ -91,6 +93,10 @@ export async function createDnfRoot(options: DnfRootOptions = {}): Promise<DnfRo
     machineId,
     hostname,
     env,
+    async rpm(args) {
+      const { stdout } = await exec('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', ...args], { env: childEnv });
+      return stdout;
+    },
     async installed() {
       const { stdout } = await exec(
         'rpm',

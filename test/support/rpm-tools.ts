@@ -3,7 +3,7 @@
 // rather than throwing, so tests can assert refusals as well as successes.
 // Layout and pitfalls: ../shared/DNF-ON-DEBIAN.md.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -130,69 +130,4 @@ export function signatureLines(output: string): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => /Signature/.test(line));
-}
-
-/** A throwaway dnf installroot with its own empty config, no plugins, and no repositories but the one given. */
-export interface DnfRoot {
-  root: string;
-  /**
-   * dnf -y install from one repository (any URL dnf takes, file:// included) with gpgcheck and
-   * repo_gpgcheck on and `gpgKeyUrl` as the key file.
-   */
-  install(repoUrl: string, gpgKeyUrl: string, packages: readonly string[]): Promise<RunResult>;
-  /** rpm with --root and --dbpath already given. */
-  rpm(args: readonly string[]): Promise<RunResult>;
-  /** Stops the gpg-agents librepo started under the root's dnf cache, then removes the root. */
-  cleanup(): Promise<void>;
-}
-
-export async function createDnfRoot(): Promise<DnfRoot> {
-  const root = await mkdtemp(path.join(tmpdir(), 'rpmgate-dnfroot-'));
-  const home = path.join(root, 'home');
-  await mkdir(home, { recursive: true });
-  await writeFile(path.join(home, '.rpmmacros'), '%_dbpath /var/lib/rpm\n');
-  // An empty regular file: /dev/null is refused, and the host's dnf.conf sets skip_if_unavailable.
-  const config = path.join(root, 'empty.conf');
-  await writeFile(config, '');
-  const env = { ...process.env, HOME: home, LC_ALL: 'C' };
-  const stopAgents = async (): Promise<void> => {
-    const cache = path.join(root, 'var/cache/dnf');
-    const entries = await readdir(cache).catch(() => [] as string[]);
-    for (const entry of entries) {
-      await runTool('gpgconf', ['--homedir', path.join(cache, entry, 'pubring'), '--kill', 'gpg-agent'], env).catch(() => undefined);
-    }
-  };
-  return {
-    root,
-    install: async (repoUrl, gpgKeyUrl, packages) => {
-      try {
-        return await runTool(
-          'dnf',
-          [
-            '-y',
-            `--installroot=${root}`,
-            '--releasever=1',
-            '--noplugins',
-            `--config=${config}`,
-            '--setopt=reposdir=/dev/null',
-            `--repofrompath=gate,${repoUrl}`,
-            '--setopt=*.gpgcheck=1',
-            '--setopt=*.repo_gpgcheck=1',
-            `--setopt=*.gpgkey=${gpgKeyUrl}`,
-            '--setopt=skip_if_unavailable=0',
-            'install',
-            ...packages,
-          ],
-          env,
-        );
-      } finally {
-        await stopAgents();
-      }
-    },
-    rpm: (args) => runTool('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', ...args], env),
-    cleanup: async () => {
-      await stopAgents();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
 }
