@@ -56,6 +56,8 @@ export class RepodataCache {
   private readonly hot = new Map<string, Buffer>();
   private hotBytes = 0;
   private lastGc = Date.now();
+  /** Builds started since the server began: one per repository generation requested. */
+  builds = 0;
 
   constructor(private readonly options: RepodataCacheOptions) {}
 
@@ -100,6 +102,7 @@ export class RepodataCache {
   }
 
   private async build(request: RepoRequest): Promise<RepodataSnapshot> {
+    this.builds++;
     const started = Date.now();
     const built = await buildRepodata(this.options.sql, request.selector, {
       storeDir: this.options.storeDir,

@@ -1,0 +1,179 @@
+// The repository side of the HTTP server: package downloads with conditional and range requests,
+// .repo files, caching and single-flight generation, percent-decoded paths, refusals, repository auth.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
+import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+let server: TestServer;
+let fixtures: FixtureSet;
+let packageUrl: string;
+let packageBytes: Buffer;
+
+beforeAll(async () => {
+  [server, fixtures] = await Promise.all([startTestServer(), buildFixtures()]);
+  const integ = await server.clientFor('integ');
+  for (const fixture of fixtures.packages) await integ.request('POST', '/api/v1/packages', { body: await readFile(fixture.path) });
+  const hello = fixtures.allNamed('rg-hello');
+  await integ.post('/api/v1/sets', { name: 'web', version: '2.0^git1', packages: [hello[2]!.nevra, fixtures.byName('rg-lib').nevra] });
+  packageUrl = `${server.url}/repo/set/web/2.0%5egit1/Packages/rg-lib-2.1-1.x86_64.rpm`;
+  packageBytes = Buffer.from(await (await fetch(packageUrl)).arrayBuffer());
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('package downloads', () => {
+  it('GET serves the signed file with its ETag, Last-Modified and length; HEAD the same headers without a body', async () => {
+    const get = await fetch(packageUrl);
+    expect(get.status).toBe(200);
+    const { body } = await server.admin.get<{ sha256: string; size: number }>('/api/v1/packages/rg-lib-2.1-1.x86_64');
+    expect(get.headers.get('etag')).toBe(`"${body.sha256}"`);
+    expect(get.headers.get('content-length')).toBe(String(body.size));
+    expect(get.headers.get('accept-ranges')).toBe('bytes');
+    expect(Date.parse(get.headers.get('last-modified')!)).not.toBeNaN();
+    expect(packageBytes.length).toBe(body.size);
+
+    const head = await fetch(packageUrl, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(get.headers.get('etag'));
+    expect(head.headers.get('content-length')).toBe(String(body.size));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it('answers 304 to If-None-Match and If-Modified-Since', async () => {
+    const first = await fetch(packageUrl);
+    const etag = first.headers.get('etag')!;
+    expect((await fetch(packageUrl, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(packageUrl, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+    expect((await fetch(packageUrl, { headers: { 'if-modified-since': first.headers.get('last-modified')! } })).status).toBe(304);
+  });
+
+  it('serves byte ranges: first bytes, a middle slice, a suffix; 416 past the end', async () => {
+    const size = packageBytes.length;
+    const cases: [string, number, number][] = [
+      ['bytes=0-95', 0, 95],
+      ['bytes=100-199', 100, 199],
+      ['bytes=-50', size - 50, size - 1],
+      [`bytes=${size - 10}-`, size - 10, size - 1],
+    ];
+    for (const [range, start, end] of cases) {
+      const response = await fetch(packageUrl, { headers: { range } });
+      expect(response.status, range).toBe(206);
+      expect(response.headers.get('content-range')).toBe(`bytes ${start}-${end}/${size}`);
+      expect(Buffer.from(await response.arrayBuffer()).equals(packageBytes.subarray(start, end + 1)), range).toBe(true);
+    }
+    const beyond = await fetch(packageUrl, { headers: { range: `bytes=${size}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${size}`);
+    const stale = await fetch(packageUrl, { headers: { range: 'bytes=0-9', 'if-range': '"not-this-one"' } });
+    expect(stale.status).toBe(200);
+  });
+
+  it('serves a package only from a repository that holds it', async () => {
+    expect((await fetch(`${server.url}/repo/set/web/2.0%5egit1/Packages/rg-epoch-1.5-2.noarch.rpm`)).status).toBe(404);
+    expect((await fetch(`${server.url}/repo/level/qa_ready/Packages/rg-lib-2.1-1.x86_64.rpm`)).status).toBe(404);
+    expect((await fetch(`${server.url}/repo/level/integ/Packages/rg-lib-2.1-1.x86_64.rpm`)).status).toBe(200);
+    expect((await fetch(`${server.url}/repo/set/web/2.0%5egit1/source/Packages/rg-lib-2.1-1.src.rpm`)).status).toBe(200);
+    expect((await fetch(`${server.url}/repo/set/web/2.0%5egit1/Packages/rg-lib-2.1-1.src.rpm`)).status).toBe(404);
+  });
+
+  it.each([
+    '/repo/set/web/2.0%5egit1/Packages/..%2f..%2fetc%2fpasswd.rpm',
+    '/repo/level/integ/repodata/..%2F..%2Fpg%2Fpostmaster.pid',
+    '/repo/level/integ/repodata/%zz',
+    '/repo/level/../../etc/passwd',
+    '/repo/level/integ/repodata/0000000000000000000000000000000000000000000000000000000000000000-primary.xml.gz',
+  ])('refuses %s without reaching the file system', async (path) => {
+    const response = await fetch(server.url + path);
+    expect([400, 404]).toContain(response.status);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('repodata', () => {
+  it('names metadata files by checksum and serves them immutable; repomd.xml must be revalidated', async () => {
+    const repomdResponse = await fetch(`${server.url}/repo/set/web/2.0%5egit1/repodata/repomd.xml`);
+    expect(repomdResponse.headers.get('cache-control')).toBe('no-cache');
+    const repomd = await parseRepomd(Buffer.from(await repomdResponse.arrayBuffer()));
+    for (const record of repomd.records) {
+      const response = await fetch(`${server.url}/repo/set/web/2.0%5egit1/${record.href}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toContain('immutable');
+      expect(response.headers.get('etag')).toBe(`"${record.checksum}"`);
+    }
+    const primary = repomd.records.find((r) => r.type === 'primary')!;
+    const { entries } = await readRepodata('primary', Buffer.from(await (await fetch(`${server.url}/repo/set/web/2.0%5egit1/${primary.href}`)).arrayBuffer()));
+    expect([...entries.values()].map((e) => `${e.name}-${e.version.ver}`).sort()).toEqual(['rg-hello-2.0^git1', 'rg-lib-2.1']);
+  });
+
+  it('builds a repository generation once, however many requests arrive together', async () => {
+    await server.admin.post('/api/v1/sets', { name: 'flight', version: '1', packages: [fixtures.byName('rg-epoch').nevra] });
+    const before = server.server.context.repodata.builds;
+    const bodies = await Promise.all(
+      Array.from({ length: 12 }, () => fetch(`${server.url}/repo/level/integ/repodata/repomd.xml`).then(async (r) => Buffer.from(await r.arrayBuffer()))),
+    );
+    expect(server.server.context.repodata.builds - before).toBe(1);
+    for (const body of bodies) expect(body.equals(bodies[0]!)).toBe(true);
+    await fetch(`${server.url}/repo/level/integ/repodata/repomd.xml`);
+    expect(server.server.context.repodata.builds - before).toBe(1);
+  });
+
+  it('404 for unknown levels, sets and files', async () => {
+    for (const path of ['/repo/level/gold/repodata/repomd.xml', '/repo/level/obsolete/repodata/repomd.xml', '/repo/set/none/1/repodata/repomd.xml', '/repo/set/web/2.0%5egit1/repodata/other.txt', '/repo/elsewhere/x']) {
+      expect((await fetch(server.url + path)).status, path).toBe(404);
+    }
+  });
+});
+
+describe('.repo files', () => {
+  it('for a set, a level and a channel: gpgcheck, repo_gpgcheck, the key, a disabled source section', async () => {
+    const cases: [string, string][] = [
+      ['/repo/set/web/2.0%5egit1.repo', `${server.url}/repo/set/web/2.0%5Egit1/`],
+      ['/repo/level/integ.repo', `${server.url}/repo/level/integ/`],
+    ];
+    for (const [path, baseurl] of cases) {
+      const response = await fetch(server.url + path);
+      expect(response.status, path).toBe(200);
+      const text = await response.text();
+      expect(text).toContain(`baseurl=${baseurl}\n`);
+      expect(text).toContain('gpgcheck=1\n');
+      expect(text).toContain('repo_gpgcheck=1\n');
+      expect(text).toContain(`gpgkey=${server.url}/keys/rpmgate.asc\n`);
+      expect(text).toMatch(/\[rpmgate-[^\]]+-source\]\nname=[^\n]+\nbaseurl=[^\n]+source\/\nenabled=0/);
+      expect(text).toMatch(/^\[rpmgate-[A-Za-z0-9_.:-]+\]$/m);
+    }
+    expect((await fetch(`${server.url}/repo/set/none/1.repo`)).status).toBe(404);
+  });
+
+  it('uses RPMGATE_BASE_URL when set', async () => {
+    const other = await startTestServer({ env: { RPMGATE_BASE_URL: 'https://packages.example.com/' } });
+    try {
+      const text = await (await fetch(`${other.url}/repo/level/release.repo`)).text();
+      expect(text).toContain('baseurl=https://packages.example.com/repo/level/release/');
+      expect(text).toContain('gpgkey=https://packages.example.com/keys/rpmgate.asc');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('RPMGATE_REPO_AUTH=1', () => {
+  it('asks for basic auth (any user, a token as password) and accepts it; the key stays public', async () => {
+    const guarded = await startTestServer({ env: { RPMGATE_REPO_AUTH: '1' } });
+    try {
+      const anonymous = await fetch(`${guarded.url}/repo/level/integ/repodata/repomd.xml`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic/);
+      const token = await guarded.tokenFor('agent');
+      const basic = `Basic ${Buffer.from(`anyone:${token}`).toString('base64')}`;
+      expect((await fetch(`${guarded.url}/repo/level/integ/repodata/repomd.xml`, { headers: { authorization: basic } })).status).toBe(200);
+      const wrong = `Basic ${Buffer.from('anyone:rg_wrong').toString('base64')}`;
+      expect((await fetch(`${guarded.url}/repo/level/integ/repodata/repomd.xml`, { headers: { authorization: wrong } })).status).toBe(401);
+      expect((await fetch(`${guarded.url}/keys/rpmgate.asc`)).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
