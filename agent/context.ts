@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
 import { ApiClient } from '../common/http-client.ts';
-import { createOutput, type Output } from './output.ts';
+import { createOutput, type Output } from '../common/cli-output.ts';
 
 export interface GlobalOptions {
   server?: string;

@@ -21,7 +21,7 @@ export const machineIdPattern = /^[0-9a-f]{32}$/;
 export const maxReportPackages = 100_000;
 
 // Hostnames: letters, digits, dots, dashes and underscores (RFC 1123 plus the underscores seen in the wild).
-const hostnamePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+export const hostnamePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 const archPattern = /^[A-Za-z0-9_]{1,32}$/;
 // rpm names, versions and releases are printable ASCII without spaces; gpg-pubkey's arch is "(none)".
 const printable = /^[\x21-\x7e]+$/;

@@ -7,6 +7,7 @@
 // signatures and every other tag are kept byte for byte. Pure: bytes in, bytes out.
 import { RpmFormatError } from '../errors.ts';
 import type { RpmHeader } from './header.ts';
+import { readPacketHeader } from './signatures.ts';
 import {
   describeTag,
   RPM_BIN_TYPE,
@@ -203,27 +204,7 @@ export function resignSignatureHeader(original: RpmHeader, options: ResignOption
  * and refuses anything rpm would not take as a header signature.
  */
 export function parsePgpSignature(packet: Uint8Array): PgpSignatureInfo {
-  const first = packet[0];
-  if (first === undefined || (first & 0x80) === 0) throw new RpmFormatError('not an OpenPGP packet');
-  let tag: number;
-  let bodyStart: number;
-  let bodyLength: number;
-  if (first & 0x40) {
-    tag = first & 0x3f;
-    const l0 = packet[1] ?? 0;
-    if (l0 < 192) [bodyStart, bodyLength] = [2, l0];
-    else if (l0 < 224) [bodyStart, bodyLength] = [3, ((l0 - 192) << 8) + (packet[2] ?? 0) + 192];
-    else if (l0 === 255) [bodyStart, bodyLength] = [6, new DataView(packet.buffer, packet.byteOffset + 2, 4).getUint32(0)];
-    else throw new RpmFormatError('OpenPGP signature packets may not use partial body lengths');
-  } else {
-    tag = (first >> 2) & 0x0f;
-    const lengthType = first & 0x03;
-    if (lengthType === 3) throw new RpmFormatError('OpenPGP signature packet of indeterminate length');
-    const size = 1 << lengthType;
-    let length = 0;
-    for (let i = 0; i < size; i++) length = length * 256 + (packet[1 + i] ?? 0);
-    [bodyStart, bodyLength] = [1 + size, length];
-  }
+  const { tag, bodyStart, bodyLength } = readPacketHeader(packet);
   if (tag !== 2) throw new RpmFormatError(`OpenPGP packet of type ${tag}, not a signature (2)`);
   if (bodyStart + bodyLength !== packet.length) {
     throw new RpmFormatError(`the OpenPGP signature is ${packet.length} bytes but its packet header says ${bodyStart + bodyLength}`);

@@ -53,27 +53,13 @@ export function collectSignatures(signature: RpmHeader): RpmSignature[] {
  */
 export function assertSignaturePacket(packet: Uint8Array, name: string): void {
   const bad = (why: string) => new RpmFormatError(`the ${name} signature is not a valid OpenPGP signature: ${why}`);
-  const first = packet[0];
-  if (first === undefined || (first & 0x80) === 0) throw bad('not an OpenPGP packet');
-  let tag: number;
-  let bodyStart: number;
-  let bodyLength: number;
-  if (first & 0x40) {
-    tag = first & 0x3f;
-    const l0 = packet[1] ?? 0;
-    if (l0 < 192) [bodyStart, bodyLength] = [2, l0];
-    else if (l0 < 224) [bodyStart, bodyLength] = [3, ((l0 - 192) << 8) + (packet[2] ?? 0) + 192];
-    else if (l0 === 255 && packet.length >= 6) [bodyStart, bodyLength] = [6, ((packet[2]! << 24) >>> 0) + (packet[3]! << 16) + (packet[4]! << 8) + packet[5]!];
-    else throw bad('partial or truncated packet length');
-  } else {
-    tag = (first >> 2) & 0x0f;
-    const lengthType = first & 0x03;
-    if (lengthType === 3) throw bad('indeterminate packet length');
-    const size = 1 << lengthType;
-    let length = 0;
-    for (let i = 0; i < size; i++) length = length * 256 + (packet[1 + i] ?? 0);
-    [bodyStart, bodyLength] = [1 + size, length];
+  let header: PacketHeader;
+  try {
+    header = readPacketHeader(packet);
+  } catch (error) {
+    throw bad((error as Error).message);
   }
+  const { tag, bodyStart, bodyLength } = header;
   if (tag !== 2) throw bad(`packet of type ${tag}, not a signature`);
   if (bodyStart + bodyLength !== packet.length) throw bad(`${packet.length} bytes where the packet says ${bodyStart + bodyLength}`);
   const version = packet[bodyStart];
@@ -102,4 +88,33 @@ function hasCreationTime(body: Uint8Array): boolean {
     offset += length;
   }
   return false;
+}
+
+export interface PacketHeader {
+  /** The packet type (2 for a signature). */
+  tag: number;
+  bodyStart: number;
+  bodyLength: number;
+}
+
+/** The header of one OpenPGP packet (RFC 4880 §4.2, old and new format); partial lengths refused. */
+export function readPacketHeader(packet: Uint8Array): PacketHeader {
+  const first = packet[0];
+  if (first === undefined || (first & 0x80) === 0) throw new RpmFormatError('not an OpenPGP packet');
+  if (first & 0x40) {
+    const l0 = packet[1] ?? 0;
+    const tag = first & 0x3f;
+    if (l0 < 192) return { tag, bodyStart: 2, bodyLength: l0 };
+    if (l0 < 224) return { tag, bodyStart: 3, bodyLength: ((l0 - 192) << 8) + (packet[2] ?? 0) + 192 };
+    if (l0 === 255 && packet.length >= 6) {
+      return { tag, bodyStart: 6, bodyLength: ((packet[2]! << 24) >>> 0) + (packet[3]! << 16) + (packet[4]! << 8) + packet[5]! };
+    }
+    throw new RpmFormatError('partial or truncated packet length');
+  }
+  const lengthType = first & 0x03;
+  if (lengthType === 3) throw new RpmFormatError('indeterminate packet length');
+  const size = 1 << lengthType;
+  let length = 0;
+  for (let i = 0; i < size; i++) length = length * 256 + (packet[1 + i] ?? 0);
+  return { tag: (first >> 2) & 0x0f, bodyStart: 1 + size, bodyLength: length };
 }

@@ -1,7 +1,7 @@
 // Options every admin command shares: where the server is, the token, and --json.
 import type { Command } from 'commander';
 import { ApiClient } from '../../common/http-client.ts';
-import { createOutput, type Output } from './output.ts';
+import { createOutput, type Output } from '../../common/cli-output.ts';
 
 export interface GlobalOptions {
   server?: string;

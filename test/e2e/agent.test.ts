@@ -12,9 +12,10 @@ import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { toolsRequired } from '../support/requirements.ts';
 
 const availability = await dnfAvailable();
-if (!availability.ok && process.env.CI) throw new Error(`the agent end-to-end tests cannot run in CI: ${availability.reason}`);
+if (!availability.ok && toolsRequired) throw new Error(`the agent end-to-end tests cannot run in CI: ${availability.reason}`);
 
 const setMembers = ['rg-hello-2.0-1.noarch', 'rg-lib-2.1-1.x86_64', 'rg-epoch-3:1.5-2.noarch'];
 

@@ -19,11 +19,12 @@ import { corpusAvailable, corpusPath } from '../support/corpus.ts';
 import { corpusRpms } from '../support/corpus-rpms.ts';
 import { createDnfRoot } from '../support/dnf-root.ts';
 import { createGpgHome, createRpmRoot, missingRpmTools, runTool, rpmsignAddsign, signatureLines, type RpmRoot } from '../support/rpm-tools.ts';
+import { toolsRequired } from '../support/requirements.ts';
 
 const missing = await missingRpmTools();
 if (!corpusAvailable) missing.push('../shared/corpus');
 if (missing.length > 0) {
-  if (process.env.CI) throw new Error(`signing-tools e2e cannot run in CI without: ${missing.join(', ')}`);
+  if (toolsRequired) throw new Error(`signing-tools e2e cannot run in CI without: ${missing.join(', ')}`);
   console.warn(`\n*** test/e2e/signing-tools.test.ts SKIPPED: missing ${missing.join(', ')} ***\n`);
 }
 

@@ -83,6 +83,20 @@ describe('POST /api/v1/hosts/report', () => {
     expect((await sql`select count(*)::int as n from package_tuples`)[0]!.n).toBe(tuplesBefore);
   });
 
+  it('the same packages with a new hostname, or under another set, update the host but not its history', async () => {
+    const agent = await agentClient(server);
+    await agent.post('/api/v1/hosts/report', report('renamed', base));
+    let { body } = await agent.post<HostDocument & { set: string | null }>(
+      '/api/v1/hosts/report',
+      { ...report('renamed', base), hostname: 'renamed-again.example.com', reportId: 'r-2' },
+    );
+    expect(body).toMatchObject({ unchanged: true, hostname: 'renamed-again.example.com', status: 'no_set' });
+    ({ body } = await agent.post<HostDocument & { set: string | null }>('/api/v1/hosts/report', report('renamed', base, { set: 'nowhere/1.0' })));
+    expect(body).toMatchObject({ unchanged: true, status: 'unknown_set', set: 'nowhere/1.0' });
+    const { body: host } = await server.admin.get<HostDocument>(`/api/v1/hosts/${machineId('renamed')}`);
+    expect(host.history).toEqual([]);
+  });
+
   it('stores an inventory as sorted distinct tuple ids, each tuple once for the whole fleet', async () => {
     const a = await agentClient(server);
     const b = await agentClient(server);

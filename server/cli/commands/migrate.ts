@@ -3,7 +3,7 @@ import { readConfig } from '../../config.ts';
 import { lockDataDir } from '../../data-dir-lock.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { migrate } from '../../db/migrate.ts';
-import { createOutput } from '../output.ts';
+import { createOutput } from '../../../common/cli-output.ts';
 
 export async function migrateCommand(options: { json?: boolean }): Promise<void> {
   const config = readConfig();

@@ -1,5 +1,5 @@
-// How agent commands print: human lines by default, one JSON document with --json; progress and
-// warnings always go to stderr so that stdout stays parseable.
+// How both command-line programs print: human lines by default, one JSON document with --json;
+// progress and warnings always go to stderr so that stdout stays parseable.
 export interface Output {
   json: boolean;
   /** Prints a result: `human()` for people, `data` as JSON with --json. */
