@@ -13,18 +13,18 @@ export interface TupleRow {
 
 export type ConformanceStatus = 'conforming' | 'drifting' | 'no_set' | 'unknown_set';
 
-export interface HostRow {
-  id: number;
+/** What a host's summary shows (the listing reads only these). */
+export interface HostSummaryRow {
   machine_id: string;
   hostname: string;
   os: string;
   arch: string;
   set_ref: string | null;
   set_id: number | null;
-  token_id: number | null;
-  first_report_at: Date;
-  last_report_at: Date;
-  last_change_at: Date;
+  /** Times as milliseconds since the epoch: reading thousands of timestamptz as Date costs more than the query. */
+  first_report_at: number;
+  last_report_at: number;
+  last_change_at: number;
   report_count: number;
   package_count: number;
   conformance_status: ConformanceStatus;
@@ -34,11 +34,19 @@ export interface HostRow {
   newer_count: number;
   different_count: number;
   foreign_count: number;
-  conformance_at: Date;
+}
+
+export interface HostRow extends HostSummaryRow {
+  id: number;
+  token_id: number | null;
 }
 
 /** What the set conformance view and a host's stored summary carry beyond the counts. */
 export interface HostRowWithDrift extends HostRow {
+  conformance: StoredDrift;
+}
+
+export interface HostSummaryWithDrift extends HostSummaryRow {
   conformance: StoredDrift;
 }
 
@@ -69,11 +77,23 @@ export interface HostChangeRow {
   to_tuple_id: number | null;
 }
 
-const hostColumns = [
-  'id', 'machine_id', 'hostname', 'os', 'arch', 'set_ref', 'set_id', 'token_id', 'first_report_at', 'last_report_at',
-  'last_change_at', 'report_count', 'package_count', 'conformance_status', 'expected_count', 'missing_count',
-  'older_count', 'newer_count', 'different_count', 'foreign_count', 'conformance_at',
+const summaryColumns = [
+  'machine_id', 'hostname', 'os', 'arch', 'set_ref', 'set_id', 'report_count', 'package_count', 'conformance_status',
+  'expected_count', 'missing_count', 'older_count', 'newer_count', 'different_count', 'foreign_count',
 ];
+
+/** The columns of HostSummaryRow, times as epoch milliseconds. */
+function summaryColumnList(sql: Queryable) {
+  return sql`${sql(summaryColumns)},
+    (extract(epoch from first_report_at) * 1000)::int8 as first_report_at,
+    (extract(epoch from last_report_at) * 1000)::int8 as last_report_at,
+    (extract(epoch from last_change_at) * 1000)::int8 as last_change_at`;
+}
+
+/** The columns of HostRow. */
+function hostColumns(sql: Queryable) {
+  return sql`id, token_id, ${summaryColumnList(sql)}`;
+}
 
 /** Interns tuples (absent epoch as 0) and answers their ids, in input order. Two statements, so that rows
  *  another transaction committed while we waited on its conflict are visible to the second. */
@@ -118,40 +138,82 @@ export async function findTuplesByName(sql: Queryable, name: string): Promise<Tu
   return sql<TupleRow[]>`select id, name, epoch, version, release, arch from package_tuples where name = ${name}`;
 }
 
+/** What a report is compared with: the host's owner token, set, inventory digest and inventory. */
+export interface HostState {
+  id: number;
+  token_id: number | null;
+  arch: string;
+  set_ref: string | null;
+  set_id: number | null;
+  inventory_digest: Buffer;
+  tuple_ids: number[];
+}
+
 /**
- * The whole cost of a report byte-identical to the previous one from the host's own token, when its set
- * is resolved (or absent): only the report time moves.
+ * The first statement of every report from a bound token. A report byte-identical to the host's previous
+ * one from its own token, with its set resolved (or absent), only moves the report time: `touched` is the
+ * host. Otherwise nothing is written and `state` is the host as it stands (null when there is none).
  */
-export async function touchIdenticalReport(
+export async function probeReport(
   sql: Queryable,
   report: { machineId: string; tokenId: number; reportSha256: Buffer },
-): Promise<HostRowWithDrift | null> {
-  const [row] = await sql<HostRowWithDrift[]>`
-    update hosts set last_report_at = now(), report_count = report_count + 1
-    where machine_id = ${report.machineId} and token_id = ${report.tokenId} and report_sha256 = ${report.reportSha256}
-      and (set_ref is null or set_id is not null)
-    returning ${sql(hostColumns)}, conformance`;
-  return row ?? null;
+): Promise<{ touched: HostRowWithDrift | null; state: HostState | null }> {
+  type ProbeRow = HostRowWithDrift & {
+    touched: boolean;
+    state_id: number | null;
+    state_token_id: number | null;
+    state_arch: string | null;
+    state_set_ref: string | null;
+    state_set_id: number | null;
+    state_digest: Buffer | null;
+    state_tuple_ids: number[] | null;
+  };
+  const [row] = await sql<ProbeRow[]>`
+    with touched as (
+      update hosts set last_report_at = now(), report_count = report_count + 1
+      where machine_id = ${report.machineId} and token_id = ${report.tokenId} and report_sha256 = ${report.reportSha256}
+        and (set_ref is null or set_id is not null)
+      returning ${hostColumns(sql)}, conformance
+    )
+    select t.*, t.id is not null as touched, s.id as state_id, s.token_id as state_token_id, s.arch as state_arch, s.set_ref as state_set_ref,
+           s.set_id as state_set_id, s.inventory_digest as state_digest, s.tuple_ids as state_tuple_ids
+    from (select 1) as one
+    left join touched t on true
+    left join lateral (
+      select h.id, h.token_id, h.arch, h.set_ref, h.set_id, h.inventory_digest, coalesce(i.tuple_ids, '{}') as tuple_ids
+      from hosts h left join host_inventories i on i.host_id = h.id
+      where h.machine_id = ${report.machineId} and t.id is null
+    ) as s on true`;
+  const { touched, state_id, state_token_id, state_arch, state_set_ref, state_set_id, state_digest, state_tuple_ids, ...host } = row!;
+  if (touched) return { touched: host as HostRowWithDrift, state: null };
+  if (state_id === null) return { touched: null, state: null };
+  return {
+    touched: null,
+    state: {
+      id: state_id,
+      token_id: state_token_id,
+      arch: state_arch!,
+      set_ref: state_set_ref,
+      set_id: state_set_id,
+      inventory_digest: state_digest!,
+      tuple_ids: state_tuple_ids!,
+    },
+  };
 }
 
-/** The same for a report that differs only in form (order, spacing): same tuples and description. */
-export async function touchUnchangedHost(
-  sql: Queryable,
-  report: { machineId: string; tokenId: number; reportSha256: Buffer; digest: Buffer; hostname: string; os: string; arch: string; setRef: string | null },
-): Promise<HostRowWithDrift | null> {
-  const [row] = await sql<HostRowWithDrift[]>`
-    update hosts set last_report_at = now(), report_count = report_count + 1, report_sha256 = ${report.reportSha256}
-    where machine_id = ${report.machineId} and token_id = ${report.tokenId} and inventory_digest = ${report.digest}
-      and hostname = ${report.hostname} and os = ${report.os} and arch = ${report.arch}
-      and set_ref is not distinct from ${report.setRef} and (set_ref is null or set_id is not null)
-    returning ${sql(hostColumns)}, conformance`;
-  return row ?? null;
-}
-
-export async function lockHost(sql: Queryable, machineId: string): Promise<(HostRow & { inventory_digest: Buffer }) | null> {
-  const [row] = await sql<(HostRow & { inventory_digest: Buffer })[]>`
-    select ${sql(hostColumns)}, inventory_digest from hosts where machine_id = ${machineId} for update`;
-  return row ?? null;
+/**
+ * Locks a host's row for a report and reads what the report is compared with. Two statements: the read
+ * after the lock sees the inventory the last writer committed (a row locked in a join would be re-read
+ * after the wait, but not the inventory joined to it).
+ */
+export async function lockHost(sql: Queryable, machineId: string): Promise<(HostRow & HostState) | null> {
+  const [locked] = await sql<{ id: number }[]>`select id from hosts where machine_id = ${machineId} for update`;
+  if (!locked) return null;
+  const [row] = await sql<(HostRow & HostState)[]>`
+    select ${hostColumns(sql)}, inventory_digest, coalesce(i.tuple_ids, '{}') as tuple_ids
+    from hosts h left join host_inventories i on i.host_id = h.id
+    where h.id = ${locked.id}`;
+  return row!;
 }
 
 export async function isTokenLive(sql: Queryable, tokenId: number): Promise<boolean> {
@@ -173,44 +235,111 @@ export interface HostWrite {
   conformance: ConformanceColumns;
 }
 
-/** Inserts a new host; null when a concurrent first report won the race (the caller locks and updates). */
-export async function insertHost(sql: Queryable, host: HostWrite): Promise<HostRowWithDrift | null> {
+/**
+ * Inserts a new host with its inventory (one statement); null when a concurrent first report won the
+ * race (the caller locks and updates).
+ */
+export async function insertHost(sql: Queryable, host: HostWrite, tupleIds: number[]): Promise<HostRowWithDrift | null> {
   const c = host.conformance;
   const [row] = await sql<HostRowWithDrift[]>`
-    insert into hosts (
-      machine_id, hostname, os, arch, set_ref, set_id, token_id, report_sha256, inventory_digest, package_count,
-      conformance_status, expected_count, missing_count, older_count, newer_count, different_count, foreign_count, conformance
-    ) values (
-      ${host.machineId}, ${host.hostname}, ${host.os}, ${host.arch}, ${host.setRef}, ${host.setId}, ${host.tokenId},
-      ${host.reportSha256}, ${host.digest}, ${host.packageCount}, ${c.status}, ${c.expected}, ${c.missing}, ${c.older}, ${c.newer},
-      ${c.different}, ${c.foreign}, ${sql.json(c.drift as never)}
+    with inserted as (
+      insert into hosts (
+        machine_id, hostname, os, arch, set_ref, set_id, token_id, report_sha256, inventory_digest, package_count,
+        conformance_status, expected_count, missing_count, older_count, newer_count, different_count, foreign_count, conformance
+      ) values (
+        ${host.machineId}, ${host.hostname}, ${host.os}, ${host.arch}, ${host.setRef}, ${host.setId}, ${host.tokenId},
+        ${host.reportSha256}, ${host.digest}, ${host.packageCount}, ${c.status}, ${c.expected}, ${c.missing}, ${c.older}, ${c.newer},
+        ${c.different}, ${c.foreign}, ${sql.json(c.drift as never)}
+      )
+      on conflict on constraint hosts_machine_id_key do nothing
+      returning ${hostColumns(sql)}, conformance
+    ), inventory as (
+      insert into host_inventories (host_id, tuple_ids) select id, ${tupleIds}::int4[] from inserted
     )
-    on conflict on constraint hosts_machine_id_key do nothing
-    returning ${sql(hostColumns)}, conformance`;
+    select * from inserted`;
   return row ?? null;
 }
 
-export async function updateReportedHost(sql: Queryable, hostId: number, host: HostWrite, changed: boolean): Promise<HostRowWithDrift> {
-  const c = host.conformance;
-  const [row] = await sql<HostRowWithDrift[]>`
-    update hosts set
-      hostname = ${host.hostname}, os = ${host.os}, arch = ${host.arch}, set_ref = ${host.setRef}, set_id = ${host.setId},
-      token_id = ${host.tokenId}, report_sha256 = ${host.reportSha256}, inventory_digest = ${host.digest}, package_count = ${host.packageCount},
-      last_report_at = now(), report_count = report_count + 1,
-      last_change_at = case when ${changed} then now() else last_change_at end,
-      conformance_status = ${c.status}, expected_count = ${c.expected}, missing_count = ${c.missing},
-      older_count = ${c.older}, newer_count = ${c.newer}, different_count = ${c.different},
-      foreign_count = ${c.foreign}, conformance = ${sql.json(c.drift as never)}, conformance_at = now()
-    where id = ${hostId}
-    returning ${sql(hostColumns)}, conformance`;
-  return row!;
+export interface HostChange {
+  kind: 'installed' | 'removed' | 'changed';
+  from: number | null;
+  to: number | null;
 }
 
-/** Stores a recomputed conformance (the host's set came into existence) without touching its report. */
+/**
+ * A report whose packages, arch and set are those of the host's last one (its bytes differ: another
+ * order, a fresh report id): its conformance cannot have changed, so only the description and report
+ * time move. A compare-and-set like writeReport; null when the host moved on meanwhile.
+ */
+export async function touchUnchangedInventory(
+  sql: Queryable,
+  hostId: number,
+  expected: { tokenId: number; arch: string; setRef: string | null; setId: number | null; digest: Buffer },
+  report: { hostname: string; os: string; reportSha256: Buffer },
+): Promise<HostRowWithDrift | null> {
+  const [row] = await sql<HostRowWithDrift[]>`
+    update hosts set hostname = ${report.hostname}, os = ${report.os}, report_sha256 = ${report.reportSha256},
+      last_report_at = now(), report_count = report_count + 1
+    where id = ${hostId} and token_id = ${expected.tokenId} and arch = ${expected.arch}
+      and set_ref is not distinct from ${expected.setRef} and set_id is not distinct from ${expected.setId}
+      and inventory_digest = ${expected.digest}
+    returning ${hostColumns(sql)}, conformance`;
+  return row ?? null;
+}
+
+/**
+ * Writes a report over a host's previous one in one statement: the host row, and when the inventory
+ * changed, the inventory and its history. It is a compare-and-set: nothing is written (null) unless the
+ * host still has the owner token, set id and digest it was read with, so a report computed without a
+ * lock can never overwrite a concurrent one nor name a set deleted meanwhile (the caller retries under lock).
+ */
+export async function writeReport(
+  sql: Queryable,
+  hostId: number,
+  expected: { tokenId: number | null; setId: number | null; digest: Buffer },
+  host: HostWrite,
+  inventory: { tupleIds: number[]; changes: HostChange[] } | null,
+): Promise<HostRowWithDrift | null> {
+  const c = host.conformance;
+  const changed = inventory !== null;
+  const changes = inventory?.changes ?? [];
+  const [row] = await sql<HostRowWithDrift[]>`
+    with updated as (
+      update hosts set
+        hostname = ${host.hostname}, os = ${host.os}, arch = ${host.arch}, set_ref = ${host.setRef}, set_id = ${host.setId},
+        token_id = ${host.tokenId}, report_sha256 = ${host.reportSha256}, inventory_digest = ${host.digest},
+        package_count = ${host.packageCount}, last_report_at = now(), report_count = report_count + 1,
+        last_change_at = case when ${changed} then now() else last_change_at end,
+        conformance_status = ${c.status}, expected_count = ${c.expected}, missing_count = ${c.missing},
+        older_count = ${c.older}, newer_count = ${c.newer}, different_count = ${c.different},
+        foreign_count = ${c.foreign}, conformance = ${sql.json(c.drift as never)}, conformance_at = now()
+      where id = ${hostId} and token_id is not distinct from ${expected.tokenId}
+        and set_id is not distinct from ${expected.setId} and inventory_digest = ${expected.digest}
+      returning ${hostColumns(sql)}, conformance
+    ), inventory as (
+      insert into host_inventories (host_id, tuple_ids)
+      select id, ${inventory?.tupleIds ?? []}::int4[] from updated where ${changed}
+      on conflict on constraint host_inventories_pkey do update set tuple_ids = excluded.tuple_ids
+    ), history as (
+      insert into host_changes (host_id, changed_at, kind, from_tuple_id, to_tuple_id)
+      select updated.id, now(), change.kind, change.from_id, change.to_id
+      from updated
+      cross join unnest(${changes.map((x) => x.kind)}::text[], ${changes.map((x) => x.from)}::int4[], ${changes.map((x) => x.to)}::int4[])
+        as change(kind, from_id, to_id)
+    )
+    select * from updated`;
+  return row ?? null;
+}
+
+/**
+ * Stores a conformance recomputed because the host's set came into existence, unless the host reported
+ * meanwhile (its report resolved the set itself) or its inventory moved on from the one compared.
+ */
 export async function updateHostConformance(
   sql: Queryable,
   hostId: number,
-  setId: number | null,
+  expected: { digest: Buffer },
+  setId: number,
   c: ConformanceColumns,
 ): Promise<void> {
   await sql`
@@ -218,18 +347,7 @@ export async function updateHostConformance(
       set_id = ${setId}, conformance_status = ${c.status}, expected_count = ${c.expected}, missing_count = ${c.missing},
       older_count = ${c.older}, newer_count = ${c.newer}, different_count = ${c.different},
       foreign_count = ${c.foreign}, conformance = ${sql.json(c.drift as never)}, conformance_at = now()
-    where id = ${hostId}`;
-}
-
-export async function readInventoryIds(sql: Queryable, hostId: number): Promise<number[]> {
-  const [row] = await sql<{ tuple_ids: number[] }[]>`select tuple_ids from host_inventories where host_id = ${hostId}`;
-  return row?.tuple_ids ?? [];
-}
-
-export async function writeInventory(sql: Queryable, hostId: number, tupleIds: number[]): Promise<void> {
-  await sql`
-    insert into host_inventories (host_id, tuple_ids) values (${hostId}, ${tupleIds}::int4[])
-    on conflict on constraint host_inventories_pkey do update set tuple_ids = excluded.tuple_ids`;
+    where id = ${hostId} and set_id is null and inventory_digest = ${expected.digest}`;
 }
 
 /** A host's installed tuples, by joining its inventory array to the interned tuples. */
@@ -241,19 +359,6 @@ export async function readInventoryTuples(sql: Queryable, hostId: number): Promi
     where i.host_id = ${hostId}`;
 }
 
-export async function insertHostChanges(
-  sql: Queryable,
-  hostId: number,
-  changes: { kind: 'installed' | 'removed' | 'changed'; from: number | null; to: number | null }[],
-): Promise<void> {
-  if (changes.length === 0) return;
-  await sql`
-    insert into host_changes (host_id, changed_at, kind, from_tuple_id, to_tuple_id)
-    select ${hostId}, now(), kind, from_id, to_id
-    from unnest(${changes.map((c) => c.kind)}::text[], ${changes.map((c) => c.from)}::int4[], ${changes.map((c) => c.to)}::int4[])
-      as input(kind, from_id, to_id)`;
-}
-
 export async function listHostChanges(sql: Queryable, hostId: number, limit: number): Promise<HostChangeRow[]> {
   return sql<HostChangeRow[]>`
     select id, changed_at, kind, from_tuple_id, to_tuple_id
@@ -261,7 +366,7 @@ export async function listHostChanges(sql: Queryable, hostId: number, limit: num
 }
 
 export async function findHost(sql: Queryable, machineId: string): Promise<HostRow | null> {
-  const [row] = await sql<HostRow[]>`select ${sql(hostColumns)} from hosts where machine_id = ${machineId}`;
+  const [row] = await sql<HostRow[]>`select ${hostColumns(sql)} from hosts where machine_id = ${machineId}`;
   return row ?? null;
 }
 
@@ -276,12 +381,12 @@ export interface HostFilter {
 }
 
 /** Hosts with their stored summaries: an indexed read, nothing recomputed. `total` counts every match. */
-export async function listHosts(sql: Queryable, filter: HostFilter): Promise<(HostRow & { total: number })[]> {
+export async function listHosts(sql: Queryable, filter: HostFilter): Promise<(HostSummaryRow & { total: number })[]> {
   const drifting = filter.strict
     ? sql`(conformance_status = 'drifting' or (conformance_status = 'conforming' and foreign_count > 0))`
     : sql`conformance_status = 'drifting'`;
-  return sql<(HostRow & { total: number })[]>`
-    select ${sql(hostColumns)}, count(*) over () as total
+  return sql<(HostSummaryRow & { total: number })[]>`
+    select ${summaryColumnList(sql)}, count(*) over () as total
     from hosts
     where true
       ${filter.setRef !== null ? sql`and set_ref = ${filter.setRef}` : sql``}
@@ -291,47 +396,52 @@ export async function listHosts(sql: Queryable, filter: HostFilter): Promise<(Ho
 }
 
 /** Every host assigned to a set, with its stored drift. */
-export async function listHostsOfSet(sql: Queryable, setId: number): Promise<HostRowWithDrift[]> {
-  return sql<HostRowWithDrift[]>`
-    select ${sql(hostColumns)}, conformance from hosts where set_id = ${setId} order by hostname, machine_id`;
+export async function listHostsOfSet(sql: Queryable, setId: number): Promise<HostSummaryWithDrift[]> {
+  return sql<HostSummaryWithDrift[]>`
+    select ${summaryColumnList(sql)}, conformance from hosts where set_id = ${setId} order by hostname, machine_id`;
 }
 
 /** Hosts whose reported set did not exist when they reported but exists now. */
-export async function findResolvableHosts(sql: Queryable): Promise<{ id: number; arch: string; set_id: number }[]> {
-  return sql<{ id: number; arch: string; set_id: number }[]>`
-    select h.id, h.arch, s.id as set_id
+export async function findResolvableHosts(sql: Queryable) {
+  return sql<{ id: number; arch: string; set_ref: string; set_id: number; inventory_digest: Buffer }[]>`
+    select h.id, h.arch, h.set_ref, s.id as set_id, h.inventory_digest
     from hosts h join package_sets s on h.set_ref = s.name || '/' || s.version
     where h.set_id is null and h.set_ref is not null`;
 }
 
-/** Hosts running each of these tuples, capped per tuple; counts are exact. */
-export async function findHostsRunningTuples(
-  sql: Queryable,
-  tupleIds: number[],
-  perTupleLimit: number,
-): Promise<{ tuple_id: number; host_count: number; hosts: { machineId: string; hostname: string; set: string | null }[] }[]> {
-  if (tupleIds.length === 0) return [];
-  return sql`
-    select u.id as tuple_id,
-           (select count(*) from host_inventories i where i.tuple_ids @> array[u.id])::int4 as host_count,
-           coalesce((
-             select jsonb_agg(jsonb_build_object('machineId', x.machine_id, 'hostname', x.hostname, 'set', x.set_ref)
-                              order by x.hostname, x.machine_id)
-             from (
-               select h.machine_id, h.hostname, h.set_ref
-               from host_inventories i join hosts h on h.id = i.host_id
-               where i.tuple_ids @> array[u.id]
-               order by h.hostname, h.machine_id
-               limit ${perTupleLimit}
-             ) as x), '[]'::jsonb) as hosts
-    from unnest(${tupleIds}::int4[]) as u(id)`;
+export interface TupleUsageRow {
+  tuple_id: number;
+  /** Hosts running this tuple. */
+  host_count: number;
+  /** Hosts running any of the tuples asked about, each counted once (the same on every row). */
+  distinct_hosts: number;
+  machine_id: string;
+  hostname: string;
+  set_ref: string | null;
 }
 
-/** Hosts running any of these tuples, each counted once. */
-export async function countHostsRunningAny(sql: Queryable, tupleIds: number[]): Promise<number> {
-  if (tupleIds.length === 0) return 0;
-  const [row] = await sql<{ n: number }[]>`select count(*)::int4 as n from host_inventories where tuple_ids && ${tupleIds}::int4[]`;
-  return row!.n;
+/**
+ * Hosts running each of these tuples (one GIN lookup per tuple): a row for each of the first
+ * `perTupleLimit` hosts by hostname (at least one, to carry the counts), with exact counts.
+ */
+export async function findHostsRunningTuples(sql: Queryable, tupleIds: number[], perTupleLimit: number): Promise<TupleUsageRow[]> {
+  if (tupleIds.length === 0) return [];
+  return sql<TupleUsageRow[]>`
+    with pairs as (
+      select u.id as tuple_id, h.id as host_id, h.machine_id, h.hostname, h.set_ref
+      from unnest(${tupleIds}::int4[]) as u(id)
+      join host_inventories i on i.tuple_ids @> array[u.id]
+      join hosts h on h.id = i.host_id
+    ), ranked as (
+      select pairs.*, count(*) over (partition by tuple_id) as host_count,
+             row_number() over (partition by tuple_id order by hostname, machine_id) as rank
+      from pairs
+    )
+    select tuple_id, host_count::int4 as host_count, (select count(distinct host_id) from pairs)::int4 as distinct_hosts,
+           machine_id, hostname, set_ref
+    from ranked
+    where rank <= ${Math.max(perTupleLimit, 1)}
+    order by tuple_id, rank`;
 }
 
 export interface SetHoldingRow {

@@ -3,12 +3,20 @@
 // (single flight). Metadata files are content-addressed (<checksum>-<type>.xml.gz) and kept on disk
 // after their repository moves on, so a host holding an older repomd.xml can still fetch what it names.
 // Hot files are answered from a bounded in-memory cache.
+//
+// Below the generations, content: a build first plans the repository (its members' fragment digests,
+// cut into chunks; see build.ts). A plan built before, by this repository or by any other holding
+// exactly the same packages, is answered from an index of finished documents without reading a file;
+// otherwise only the chunks missing from the chunk store are fetched and compressed. A generation bump
+// that did not change what a repository holds (a promotion elsewhere) costs one query.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../log.ts';
-import { buildRepodata } from './build.ts';
+import { buildRepodata, planRepodata, RepodataChangedError, renderRepodataIndex, type DocumentRecord, type RepodataPlan } from './build.ts';
+import { ChunkStore } from './chunk-store.ts';
+import { OpenHasher } from './open-hasher.ts';
 import type { RepoSelector } from './queries.ts';
 
 export interface RepoRequest {
@@ -46,35 +54,54 @@ export interface RepodataCacheOptions {
 interface Entry {
   generation: string;
   snapshot: Promise<RepodataSnapshot>;
+  /** The chunks of the snapshot's documents, kept from garbage collection while it is current. */
+  chunkKeys: readonly string[];
 }
 
 const metadataFileName = /^[0-9a-f]{64}-(primary|filelists|other)\.xml\.gz$/;
+const indexFileName = /^[0-9a-f]{64}\.json$/;
 const gcIntervalMs = 10 * 60 * 1000;
+/** A build whose packages' fragments keep changing under it plans again, this many times in all. */
+const buildAttempts = 3;
 
 export class RepodataCache {
   private readonly latest = new Map<string, Entry>();
   private readonly hot = new Map<string, Buffer>();
   private hotBytes = 0;
   private lastGc = Date.now();
+  private readonly chunks: ChunkStore;
+  private readonly hasher = new OpenHasher();
+  /** Finished documents by plan key; also on disk under index/, for the next process. */
+  private readonly documents = new Map<string, DocumentRecord[]>();
+  private readonly indexDir: string;
   /** Builds started since the server began: one per repository generation requested. */
   builds = 0;
 
-  constructor(private readonly options: RepodataCacheOptions) {}
+  constructor(private readonly options: RepodataCacheOptions) {
+    this.chunks = new ChunkStore(path.join(options.storeDir, 'chunks'));
+    this.indexDir = path.join(options.storeDir, 'index');
+  }
 
   async open(): Promise<void> {
-    await fs.mkdir(this.options.storeDir, { recursive: true });
+    await fs.mkdir(this.indexDir, { recursive: true });
     // Half-written files of a crashed build.
-    for (const name of await fs.readdir(this.options.storeDir)) {
-      if (name.startsWith('.tmp-')) await fs.rm(path.join(this.options.storeDir, name), { force: true });
+    for (const dir of [this.options.storeDir, this.indexDir]) {
+      for (const name of await fs.readdir(dir)) {
+        if (name.startsWith('.tmp-')) await fs.rm(path.join(dir, name), { force: true });
+      }
     }
+    await this.chunks.open();
   }
 
   /** The repository's current snapshot, building it if its generation has not been built yet. */
   snapshot(request: RepoRequest): Promise<RepodataSnapshot> {
     const current = this.latest.get(request.id);
     if (current && current.generation === request.generation) return current.snapshot;
-    const snapshot = this.build(request);
-    this.latest.set(request.id, { generation: request.generation, snapshot });
+    // Until the new build has planned, the chunks of the previous snapshot stay protected.
+    const entry: Entry = { generation: request.generation, snapshot: Promise.resolve(null as never), chunkKeys: current?.chunkKeys ?? [] };
+    const snapshot = this.build(request, entry);
+    entry.snapshot = snapshot;
+    this.latest.set(request.id, entry);
     // A failed build must not stick: the next request tries again.
     snapshot.catch(() => {
       if (this.latest.get(request.id)?.snapshot === snapshot) this.latest.delete(request.id);
@@ -101,23 +128,73 @@ export class RepodataCache {
     return { bytes };
   }
 
-  private async build(request: RepoRequest): Promise<RepodataSnapshot> {
+  private async build(request: RepoRequest, entry: Entry): Promise<RepodataSnapshot> {
     this.builds++;
     const started = Date.now();
-    const built = await buildRepodata(this.options.sql, request.selector, {
-      storeDir: this.options.storeDir,
-      timestamp: request.timestamp,
-      gzipLevel: this.options.gzipLevel,
-    });
-    const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(built.repomd), 'utf8') : null;
+    let plan: RepodataPlan;
+    let records: DocumentRecord[] | null;
+    let chunksBuilt = 0;
+    for (let attempt = 1; ; attempt++) {
+      plan = await planRepodata(this.options.sql, request.selector, this.options.gzipLevel);
+      entry.chunkKeys = plan.chunks.map((chunk) => chunk.key);
+      records = await this.findDocuments(plan);
+      if (records) break;
+      try {
+        const built = await buildRepodata(this.options.sql, plan, { storeDir: this.options.storeDir, chunks: this.chunks, hasher: this.hasher });
+        records = built.records;
+        chunksBuilt = built.chunksBuilt;
+      } catch (error) {
+        if (error instanceof RepodataChangedError && attempt < buildAttempts) continue;
+        throw error;
+      }
+      await this.rememberDocuments(plan.key, records);
+      break;
+    }
+    const repomd = renderRepodataIndex(records, request.timestamp);
+    const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(repomd), 'utf8') : null;
     this.options.log.info('repodata built', {
       repo: request.id,
-      packages: built.packageCount,
+      packages: plan.packageCount,
+      chunks: plan.chunks.length,
+      chunksBuilt,
       ms: Date.now() - started,
     });
     this.maybeCollectGarbage();
-    const etag = createHash('sha256').update(built.repomd).digest('hex');
-    return { repomd: built.repomd, repomdAsc, etag, packageCount: built.packageCount, builtAt: new Date() };
+    const etag = createHash('sha256').update(repomd).digest('hex');
+    return { repomd, repomdAsc, etag, packageCount: plan.packageCount, builtAt: new Date() };
+  }
+
+  /** The documents of a plan built before, if their files are all still there. */
+  private async findDocuments(plan: RepodataPlan): Promise<DocumentRecord[] | null> {
+    const indexFile = path.join(this.indexDir, `${plan.key}.json`);
+    let records = this.documents.get(plan.key) ?? null;
+    if (!records) {
+      const text = await fs.readFile(indexFile, 'utf8').catch(() => null);
+      records = text === null ? null : (JSON.parse(text) as DocumentRecord[]);
+    }
+    if (!records) return null;
+    // Touched: files a current repomd.xml names start a new retention period.
+    const now = new Date();
+    for (const file of [indexFile, ...records.map((record) => path.join(this.options.storeDir, path.basename(record.href)))]) {
+      const present = await fs.utimes(file, now, now).then(
+        () => true,
+        () => false,
+      );
+      if (!present) {
+        this.documents.delete(plan.key);
+        return null;
+      }
+    }
+    this.documents.set(plan.key, records);
+    return records;
+  }
+
+  private async rememberDocuments(planKey: string, records: DocumentRecord[]): Promise<void> {
+    this.documents.set(planKey, records);
+    const file = path.join(this.indexDir, `${planKey}.json`);
+    const temp = path.join(this.indexDir, `.tmp-${process.pid}-${planKey}`);
+    await fs.writeFile(temp, JSON.stringify(records));
+    await fs.rename(temp, file);
   }
 
   private remember(name: string, bytes: Buffer): void {
@@ -136,16 +213,28 @@ export class RepodataCache {
     this.collectGarbage().catch((error) => this.options.log.warn('repodata cleanup failed', { error: String(error) }));
   }
 
-  /** Deletes metadata files older than the retention that no current snapshot names. */
+  /** Deletes metadata files, chunks and index entries older than the retention that no current snapshot uses. */
   async collectGarbage(): Promise<number> {
     const named = new Set<string>();
+    const chunkKeys = new Set<string>();
     for (const entry of this.latest.values()) {
+      for (const key of entry.chunkKeys) chunkKeys.add(key);
       const snapshot = await entry.snapshot.catch(() => null);
       if (!snapshot) continue;
       for (const match of snapshot.repomd.toString('utf8').matchAll(/href="repodata\/([^"]+)"/g)) named.add(match[1]!);
     }
     const cutoff = Date.now() - this.options.retentionMs;
-    let removed = 0;
+    let removed = await this.chunks.collectGarbage(chunkKeys, cutoff);
+    for (const name of await fs.readdir(this.indexDir)) {
+      if (!indexFileName.test(name)) continue;
+      const file = path.join(this.indexDir, name);
+      const stat = await fs.stat(file).catch(() => null);
+      if (stat && stat.mtimeMs < cutoff) {
+        await fs.rm(file, { force: true });
+        this.documents.delete(name.slice(0, 64));
+        removed++;
+      }
+    }
     for (const name of await fs.readdir(this.options.storeDir)) {
       if (!metadataFileName.test(name) || named.has(name)) continue;
       const file = path.join(this.options.storeDir, name);

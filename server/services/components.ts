@@ -3,7 +3,7 @@
 import type { Sql } from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
 import { compareEvr } from '../../common/rpm/vercmp.ts';
-import { countHostsRunningAny, findHostsRunningTuples, findSetsHoldingName, findTuplesByName, type SetHoldingRow, type TupleRow } from '../db/hosts.ts';
+import { findHostsRunningTuples, findSetsHoldingName, findTuplesByName, type SetHoldingRow, type TupleRow } from '../db/hosts.ts';
 
 export interface ComponentVersion {
   tuple: TupleRow;
@@ -26,16 +26,23 @@ export async function componentUsage(sql: Sql, name: string, options: { hostsPer
     throw new RpmgateError('bad_request', 'a package name is 1 to 256 printable characters without spaces');
   }
   const tuples = await findTuplesByName(sql, name);
-  const ids = tuples.map((t) => t.id);
-  const [running, hostCount, sets] = await Promise.all([
-    findHostsRunningTuples(sql, ids, options.hostsPerVersion),
-    countHostsRunningAny(sql, ids),
+  const [rows, sets] = await Promise.all([
+    findHostsRunningTuples(
+      sql,
+      tuples.map((t) => t.id),
+      options.hostsPerVersion,
+    ),
     findSetsHoldingName(sql, name),
   ]);
   const byId = new Map(tuples.map((t) => [t.id, t]));
-  const versions = running
-    .filter((row) => row.host_count > 0)
-    .map((row) => ({ tuple: byId.get(row.tuple_id)!, hostCount: row.host_count, hosts: row.hosts }))
-    .sort((a, b) => compareEvr(b.tuple, a.tuple) || (a.tuple.arch < b.tuple.arch ? -1 : a.tuple.arch > b.tuple.arch ? 1 : 0));
-  return { name, hostCount, versions, sets };
+  const versions = new Map<number, ComponentVersion>();
+  for (const row of rows) {
+    let version = versions.get(row.tuple_id);
+    if (!version) versions.set(row.tuple_id, (version = { tuple: byId.get(row.tuple_id)!, hostCount: row.host_count, hosts: [] }));
+    if (version.hosts.length < options.hostsPerVersion) version.hosts.push({ machineId: row.machine_id, hostname: row.hostname, set: row.set_ref });
+  }
+  const sorted = [...versions.values()].sort(
+    (a, b) => compareEvr(b.tuple, a.tuple) || (a.tuple.arch < b.tuple.arch ? -1 : a.tuple.arch > b.tuple.arch ? 1 : 0),
+  );
+  return { name, hostCount: rows[0]?.distinct_hosts ?? 0, versions: sorted, sets };
 }

@@ -13,7 +13,7 @@ import {
   updateHostConformance,
   type ConformanceColumns,
   type HostRow,
-  type HostRowWithDrift,
+  type HostSummaryWithDrift,
   type StoredDrift,
 } from '../db/hosts.ts';
 import { findSet, type SetRow } from '../db/sets.ts';
@@ -87,7 +87,7 @@ export async function resolvePendingAssignments(sql: Sql): Promise<number> {
   for (const host of pending) {
     const [members, installed] = await Promise.all([setMemberTuples(sql, host.set_id), readInventoryTuples(sql, host.id)]);
     const result = compareInventory(members, installed, { arch: host.arch });
-    await updateHostConformance(sql, host.id, host.set_id, conformanceColumns('resolved', result));
+    await updateHostConformance(sql, host.id, { digest: host.inventory_digest }, host.set_id, conformanceColumns(host.set_ref, result));
   }
   return pending.length;
 }
@@ -106,7 +106,7 @@ export async function hostConformance(
 
 export interface SetConformance {
   set: SetRow;
-  hosts: HostRowWithDrift[];
+  hosts: HostSummaryWithDrift[];
 }
 
 export async function setConformance(sql: Sql, name: string, version: string): Promise<SetConformance> {

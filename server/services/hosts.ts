@@ -9,33 +9,34 @@ import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { compareInventory, type PackageTuple } from '../../common/conformance.ts';
 import { RpmgateError } from '../../common/errors.ts';
-import { machineIdPattern, parseHostReport } from '../../common/host-report.ts';
+import { hostnamePattern, machineIdPattern, parseHostReport } from '../../common/host-report.ts';
 import { compareEvr } from '../../common/rpm/vercmp.ts';
 import {
   findHost,
   insertHost,
-  insertHostChanges,
   isTokenLive,
   listHostChanges,
   listHosts,
   lockHost,
-  readInventoryIds,
+  probeReport,
   revokeAgentTokensOf,
   setHostToken,
-  touchIdenticalReport,
-  touchUnchangedHost,
-  updateReportedHost,
-  writeInventory,
+  touchUnchangedInventory,
+  writeReport,
+  type HostChange,
   type HostChangeRow,
   type HostFilter,
   type HostRow,
   type HostRowWithDrift,
+  type HostState,
+  type HostSummaryRow,
   type HostWrite,
 } from '../db/hosts.ts';
+import type { Queryable } from '../db/queryable.ts';
 import { findSet } from '../db/sets.ts';
 import { bindTokenToMachine, findTokenByDigest } from '../db/tokens.ts';
 import { conformanceColumns, hostConformance, resolvePendingAssignments, setMemberTuples, splitSetReference } from './conformance.ts';
-import { normalizeInventory, tupleInterner } from './package-tuples.ts';
+import { normalizeInventory, tupleInterner, type TupleInterner } from './package-tuples.ts';
 import { setNamePattern, setVersionPattern } from './sets.ts';
 import { createToken, digestToken, type CreatedToken, type Principal } from './tokens.ts';
 
@@ -46,60 +47,87 @@ export interface ReportOutcome {
   changes: { installed: number; removed: number; changed: number };
 }
 
-type ChangeKind = 'installed' | 'removed' | 'changed';
-
 /**
- * Records one report, given as the bytes the agent sent (JSON): a report byte-identical to the host's
- * previous one is recognised by its sha256 before it is parsed, and costs one indexed update.
+ * Records one report, given as the bytes the agent sent (JSON). The common cases cost few statements and
+ * no transaction: a report byte-identical to the host's previous one is recognised by its sha256 before
+ * it is parsed (one update); otherwise the host's state is read with that probe, and the new report is
+ * written in one compare-and-set statement (only the report time and description when the inventory
+ * digest, arch and set are unchanged: no interning, no comparison). Anything unusual (a token's first
+ * report, another token, a concurrent report) goes through the locked path, which decides every case.
  */
 export async function recordHostReport(sql: Sql, body: Buffer, principal: Principal): Promise<ReportOutcome> {
   const tokenId = principal.tokenId;
   if (tokenId === null) throw new RpmgateError('forbidden', 'only an agent token bound to a host may report its inventory');
   const reportSha256 = createHash('sha256').update(body).digest();
+  // undefined: not probed (the token is not bound yet); null: no such host.
+  let state: HostState | null | undefined;
   if (principal.machineId !== null) {
-    const touched = await touchIdenticalReport(sql, { machineId: principal.machineId, tokenId, reportSha256 });
-    if (touched) return { host: touched, unchanged: true, changes: { installed: 0, removed: 0, changed: 0 } };
+    const probe = await probeReport(sql, { machineId: principal.machineId, tokenId, reportSha256 });
+    if (probe.touched) return { host: probe.touched, unchanged: true, changes: noChanges() };
+    state = probe.state;
   }
 
   const report = parseHostReport(parseJsonObject(body));
   if (principal.machineId !== null && principal.machineId !== report.machineId) throw otherHost(principal.machineId, report.machineId);
   const inventory = normalizeInventory(report.packages);
-  const description = { hostname: report.hostname, os: report.os, arch: report.arch, setRef: report.set };
-  if (principal.machineId !== null) {
-    const touched = await touchUnchangedHost(sql, { machineId: report.machineId, tokenId, reportSha256, digest: inventory.digest, ...description });
-    if (touched) return { host: touched, unchanged: true, changes: { installed: 0, removed: 0, changed: 0 } };
+  if (
+    state &&
+    state.token_id === tokenId &&
+    Buffer.compare(state.inventory_digest, inventory.digest) === 0 &&
+    state.arch === report.arch &&
+    state.set_ref === report.set &&
+    (report.set === null || state.set_id !== null)
+  ) {
+    // Same packages, arch and (existing) set: the conformance stored is still the answer.
+    const host = await touchUnchangedInventory(
+      sql,
+      state.id,
+      { tokenId, arch: state.arch, setRef: state.set_ref, setId: state.set_id, digest: state.inventory_digest },
+      { hostname: report.hostname, os: report.os, reportSha256 },
+    );
+    if (host) return { host, unchanged: true, changes: noChanges() };
   }
-
-  // Outside the transaction: interning commits on its own, so tuples are shared at once and no lock
+  // Outside any transaction: interning commits on its own, so tuples are shared at once and no lock
   // on package_tuples is held while the host is written.
   const interner = tupleInterner(sql);
-  const ids = await interner.intern(inventory.tuples);
-  const set = report.set === null ? null : await findSet(sql, splitSetReference(report.set).name, splitSetReference(report.set).version);
-  const result = set ? compareInventory(await setMemberTuples(sql, set.id), inventory.tuples, { arch: report.arch }) : null;
+  // The set as the host last named it, when it names it again (the write checks it still exists).
+  const knownSetId = state && state.set_id !== null && state.set_ref === report.set ? state.set_id : null;
+  const [ids, setId] = await Promise.all([interner.intern(inventory), knownSetId ?? findSetId(sql, report.set)]);
   const tupleIds = [...new Set(ids)].sort((a, b) => a - b);
-  const write: HostWrite = {
-    machineId: report.machineId,
-    ...description,
-    setId: set?.id ?? null,
-    tokenId,
-    reportSha256,
-    digest: inventory.digest,
-    packageCount: tupleIds.length,
-    conformance: conformanceColumns(report.set, result),
+  const prepare = async (setId: number | null): Promise<HostWrite> => {
+    const result = setId === null ? null : compareInventory(await setMemberTuples(sql, setId), inventory.tuples, { arch: report.arch });
+    return {
+      machineId: report.machineId,
+      hostname: report.hostname,
+      os: report.os,
+      arch: report.arch,
+      setRef: report.set,
+      setId,
+      tokenId,
+      reportSha256,
+      digest: inventory.digest,
+      packageCount: tupleIds.length,
+      conformance: conformanceColumns(report.set, result),
+    };
   };
+  let write = await prepare(setId);
 
+  if (state !== undefined && (state === null || state.token_id === tokenId)) {
+    const written = state === null ? await insertNewHost(sql, write, tupleIds) : await writeOverState(sql, interner, state, write, tupleIds);
+    if (written) return written;
+  }
   return sql.begin(async (tx) => {
     if (principal.machineId === null) {
       const bound = await bindTokenToMachine(tx, tokenId, report.machineId);
       if (bound !== report.machineId) throw otherHost(bound, report.machineId);
     }
+    // The set is looked up again here: the one the host named last time may be gone.
+    const currentSetId = await findSetId(tx, report.set);
+    if (currentSetId !== write.setId) write = await prepare(currentSetId);
     let host = await lockHost(tx, report.machineId);
     if (!host) {
-      const inserted = await insertHost(tx, write);
-      if (inserted) {
-        await writeInventory(tx, inserted.id, tupleIds);
-        return { host: inserted, unchanged: false, changes: { installed: 0, removed: 0, changed: 0 } };
-      }
+      const inserted = await insertHost(tx, write, tupleIds);
+      if (inserted) return { host: inserted, unchanged: false, changes: noChanges() };
       // A concurrent first report of the same host won: continue as an update of its row.
       host = (await lockHost(tx, report.machineId))!;
     }
@@ -109,18 +137,46 @@ export async function recordHostReport(sql: Sql, body: Buffer, principal: Princi
         `host ${report.machineId} reports with another agent token; enroll it again (POST /api/v1/hosts/enroll) to replace that token`,
       );
     }
-    const unchanged = Buffer.compare(host.inventory_digest, inventory.digest) === 0;
-    const changes = { installed: 0, removed: 0, changed: 0 };
-    if (!unchanged) {
-      const previous = await readInventoryIds(tx, host.id);
-      const diff = await describeChanges(interner, previous, tupleIds);
-      for (const change of diff) changes[change.kind]++;
-      await insertHostChanges(tx, host.id, diff);
-      await writeInventory(tx, host.id, tupleIds);
-    }
-    const updated = await updateReportedHost(tx, host.id, write, !unchanged);
-    return { host: updated, unchanged, changes };
+    // Under the row lock the compare-and-set cannot fail.
+    return (await writeOverState(tx, interner, host, write, tupleIds))!;
   });
+}
+
+async function findSetId(sql: Queryable, reference: string | null): Promise<number | null> {
+  if (reference === null) return null;
+  const { name, version } = splitSetReference(reference);
+  return (await findSet(sql, name, version))?.id ?? null;
+}
+
+function noChanges(): ReportOutcome['changes'] {
+  return { installed: 0, removed: 0, changed: 0 };
+}
+
+async function insertNewHost(sql: Sql, write: HostWrite, tupleIds: number[]): Promise<ReportOutcome | null> {
+  const inserted = await insertHost(sql, write, tupleIds);
+  return inserted && { host: inserted, unchanged: false, changes: noChanges() };
+}
+
+/** Writes a report over the host's state as read; null when the host moved on meanwhile. */
+async function writeOverState(
+  sql: Queryable,
+  interner: TupleInterner,
+  state: HostState,
+  write: HostWrite,
+  tupleIds: number[],
+): Promise<ReportOutcome | null> {
+  const expected = { tokenId: state.token_id, setId: state.set_id, digest: state.inventory_digest };
+  if (Buffer.compare(state.inventory_digest, write.digest) === 0) {
+    // The same packages in another order or spelling: only the description and report time move.
+    const host = await writeReport(sql, state.id, expected, write, null);
+    return host && { host, unchanged: true, changes: noChanges() };
+  }
+  const diff = await describeChanges(interner, state.tuple_ids, tupleIds);
+  const host = await writeReport(sql, state.id, expected, write, { tupleIds, changes: diff });
+  if (!host) return null;
+  const changes = noChanges();
+  for (const change of diff) changes[change.kind]++;
+  return { host, unchanged: false, changes };
 }
 
 function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -143,11 +199,7 @@ function otherHost(bound: string, reported: string): RpmgateError {
  * installed versions pair up in EVR order as "changed" (an update or downgrade is one event, not two);
  * what is left over is "installed" or "removed".
  */
-async function describeChanges(
-  interner: ReturnType<typeof tupleInterner>,
-  before: readonly number[],
-  after: readonly number[],
-): Promise<{ kind: ChangeKind; from: number | null; to: number | null }[]> {
+async function describeChanges(interner: TupleInterner, before: readonly number[], after: readonly number[]): Promise<HostChange[]> {
   const removed: number[] = [];
   const added: number[] = [];
   let i = 0;
@@ -177,7 +229,7 @@ async function describeChanges(
   };
   for (const id of removed) group(tuples.get(id)!).removed.push([id, tuples.get(id)!]);
   for (const id of added) group(tuples.get(id)!).added.push([id, tuples.get(id)!]);
-  const changes: { kind: ChangeKind; from: number | null; to: number | null }[] = [];
+  const changes: HostChange[] = [];
   for (const entry of groups.values()) {
     entry.removed.sort((x, y) => compareEvr(x[1], y[1]));
     entry.added.sort((x, y) => compareEvr(x[1], y[1]));
@@ -204,7 +256,7 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
   if (typeof machineId !== 'string' || !machineIdPattern.test(machineId)) {
     throw new RpmgateError('bad_request', 'machineId must be 32 lowercase hexadecimal digits, as in /etc/machine-id');
   }
-  if (typeof hostname !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/.test(hostname)) {
+  if (typeof hostname !== 'string' || !hostnamePattern.test(hostname)) {
     throw new RpmgateError('bad_request', 'hostname must be 1 to 253 letters, digits and . _ -');
   }
   return sql.begin(async (tx) => {
@@ -219,7 +271,7 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
   });
 }
 
-export async function findHosts(sql: Sql, filter: HostFilter): Promise<{ total: number; hosts: HostRow[] }> {
+export async function findHosts(sql: Sql, filter: HostFilter): Promise<{ total: number; hosts: HostSummaryRow[] }> {
   await resolvePendingAssignments(sql);
   const rows = await listHosts(sql, filter);
   return { total: rows[0]?.total ?? 0, hosts: rows };
@@ -228,7 +280,7 @@ export async function findHosts(sql: Sql, filter: HostFilter): Promise<{ total: 
 export interface HostDetail {
   host: HostRow;
   conformance: Awaited<ReturnType<typeof hostConformance>>;
-  history: { at: Date; kind: ChangeKind; from: PackageTuple | null; to: PackageTuple | null }[];
+  history: { at: Date; kind: HostChange['kind']; from: PackageTuple | null; to: PackageTuple | null }[];
 }
 
 export async function getHost(sql: Sql, machineId: string, options: { strict: boolean; historyLimit: number }): Promise<HostDetail> {

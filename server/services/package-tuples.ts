@@ -6,14 +6,11 @@ import type { PackageTuple } from '../../common/conformance.ts';
 import { findTuplesById, internTuples, type TupleRow } from '../db/hosts.ts';
 import type { Queryable } from '../db/queryable.ts';
 
-export interface KeyedTuple extends PackageTuple {
-  /** name, epoch (absent as 0), version, release, arch joined by NUL: the tuple's identity. */
-  key: string;
-}
-
 export interface NormalizedInventory {
   /** Distinct tuples in key order. */
-  tuples: KeyedTuple[];
+  tuples: PackageTuple[];
+  /** Their keys (tupleKey), in the same order. */
+  keys: string[];
   /** sha256 over the keys in that order: equal for equal inventories, whatever the report's order. */
   digest: Buffer;
 }
@@ -21,23 +18,21 @@ export interface NormalizedInventory {
 /** Entries kept before the cache starts over; a fleet rarely holds more distinct tuples than this. */
 const maxCachedTuples = 400_000;
 
+/** name, epoch (absent as 0), version, release, arch joined by NUL: a tuple's identity. */
 export function tupleKey(t: PackageTuple): string {
   return `${t.name}\0${t.epoch ?? 0}\0${t.version}\0${t.release}\0${t.arch}`;
 }
 
 export function normalizeInventory(packages: readonly PackageTuple[]): NormalizedInventory {
-  const byKey = new Map<string, KeyedTuple>();
-  const keys: string[] = [];
+  const byKey = new Map<string, PackageTuple>();
   for (const pkg of packages) {
     const key = tupleKey(pkg);
-    if (byKey.has(key)) continue;
-    byKey.set(key, { name: pkg.name, epoch: pkg.epoch, version: pkg.version, release: pkg.release, arch: pkg.arch, key });
-    keys.push(key);
+    if (!byKey.has(key)) byKey.set(key, pkg);
   }
   // The default sort is code-unit order, the same in every process: also the insertion order that keeps
   // interning deadlock-free. Sorting bare strings is several times faster than objects by a comparator.
-  keys.sort();
-  return { tuples: keys.map((key) => byKey.get(key)!), digest: createHash('sha256').update(keys.join('\n')).digest() };
+  const keys = [...byKey.keys()].sort();
+  return { tuples: keys.map((key) => byKey.get(key)!), keys, digest: createHash('sha256').update(keys.join('\n')).digest() };
 }
 
 export class TupleInterner {
@@ -46,12 +41,12 @@ export class TupleInterner {
 
   constructor(private readonly sql: Queryable) {}
 
-  /** The id of every tuple, in order, interning the ones never seen. */
-  async intern(tuples: readonly KeyedTuple[]): Promise<number[]> {
+  /** The id of every tuple of a normalized inventory, in order, interning the ones never seen. */
+  async intern({ tuples, keys }: Pick<NormalizedInventory, 'tuples' | 'keys'>): Promise<number[]> {
     const ids = new Array<number>(tuples.length);
     const unknown: number[] = [];
     for (let i = 0; i < tuples.length; i++) {
-      const id = this.idsByKey.get(tuples[i]!.key);
+      const id = this.idsByKey.get(keys[i]!);
       if (id === undefined) unknown.push(i);
       else ids[i] = id;
     }
@@ -68,7 +63,7 @@ export class TupleInterner {
         const id = fresh[k]!;
         const t = tuples[position]!;
         ids[position] = id;
-        this.idsByKey.set(t.key, id);
+        this.idsByKey.set(keys[position]!, id);
         this.tuplesById.set(id, { name: t.name, epoch: t.epoch ?? 0, version: t.version, release: t.release, arch: t.arch });
       });
     }

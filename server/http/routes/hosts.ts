@@ -6,7 +6,7 @@ import type { ConformanceResult, PackageTuple } from '../../../common/conformanc
 import { RpmgateError } from '../../../common/errors.ts';
 import { formatNevra } from '../../../common/rpm/nevra.ts';
 import type { AppContext } from '../../context.ts';
-import type { HostRow, HostRowWithDrift } from '../../db/hosts.ts';
+import type { HostSummaryRow, HostSummaryWithDrift } from '../../db/hosts.ts';
 import { driftView } from '../../services/conformance.ts';
 import { enrollHost, findHosts, getHost, parseSetReference, recordHostReport, type HostDetail, type ReportOutcome } from '../../services/hosts.ts';
 import { allow } from '../auth.ts';
@@ -66,10 +66,10 @@ export function hostRoutes(ctx: AppContext): Hono<HttpEnv> {
   return routes;
 }
 
-type Status = HostRow['conformance_status'];
+type Status = HostSummaryRow['conformance_status'];
 
 /** A host as listed: its stored summary. With strict, foreign packages turn a conforming host drifting. */
-export function hostSummaryView(row: HostRow, strict: boolean) {
+export function hostSummaryView(row: HostSummaryRow, strict: boolean) {
   const status: Status = strict && row.conformance_status === 'conforming' && row.foreign_count > 0 ? 'drifting' : row.conformance_status;
   return {
     machineId: row.machine_id,
@@ -91,14 +91,14 @@ export function hostSummaryView(row: HostRow, strict: boolean) {
     },
     packageCount: row.package_count,
     reports: row.report_count,
-    firstReportAt: row.first_report_at.toISOString(),
-    lastReportAt: row.last_report_at.toISOString(),
-    lastChangeAt: row.last_change_at.toISOString(),
+    firstReportAt: new Date(row.first_report_at).toISOString(),
+    lastReportAt: new Date(row.last_report_at).toISOString(),
+    lastChangeAt: new Date(row.last_change_at).toISOString(),
   };
 }
 
 /** A host with the drift stored at its last report (missing, older, newer, different). */
-export function hostDriftView(row: HostRowWithDrift, strict: boolean) {
+export function hostDriftView(row: HostSummaryWithDrift, strict: boolean) {
   const drift = row.conformance;
   return {
     ...hostSummaryView(row, strict),

@@ -1,0 +1,139 @@
+// sha256 of a document's uncompressed text (repomd's open-checksum), computed off the main thread by a
+// small pool of worker threads (hash-worker.mjs) that read the chunks' text from their files: the
+// main thread only stitches and hashes the compressed bytes, about a seventh as many, and the three
+// documents are hashed side by side. Where a worker cannot start, the digest is computed in-thread.
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { FileRange } from './chunk-store.ts';
+
+export interface OpenHashJob {
+  addBytes(bytes: Buffer): void;
+  addFileRange(range: FileRange): void;
+  /** The digest (hex) and the number of bytes hashed. */
+  finish(): Promise<{ digest: string; length: number }>;
+  abort(): void;
+}
+
+type WorkerMessage =
+  | { id: number; op: 'start' | 'end' | 'abort' }
+  | { id: number; op: 'bytes'; bytes: Buffer }
+  | ({ id: number; op: 'file' } & FileRange);
+
+type WorkerReply = { id: number; digest: string; length: number } | { id: number; error: string };
+
+interface PooledWorker {
+  worker: Worker;
+  pending: Map<number, { resolve: (value: { digest: string; length: number }) => void; reject: (error: Error) => void }>;
+}
+
+const workerUrl = new URL('./hash-worker.mjs', import.meta.url);
+
+export class OpenHasher {
+  private pool: PooledWorker[] = [];
+  private nextWorker = 0;
+  private nextJob = 1;
+  private unavailable = false;
+
+  /** One worker per document kind: three documents are built at a time. */
+  constructor(private readonly size = 3) {}
+
+  job(): OpenHashJob {
+    const pooled = this.worker();
+    return pooled ? this.workerJob(pooled) : inThreadJob();
+  }
+
+  /** Stops the workers (they never keep the process alive, but tests may want them gone). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = [];
+    await Promise.all(pool.map(({ worker }) => worker.terminate()));
+  }
+
+  private worker(): PooledWorker | null {
+    if (this.unavailable) return null;
+    while (this.pool.length < this.size) {
+      try {
+        this.pool.push(this.spawn());
+      } catch {
+        this.unavailable = true;
+        return null;
+      }
+    }
+    const pooled = this.pool[this.nextWorker++ % this.pool.length]!;
+    return pooled;
+  }
+
+  private spawn(): PooledWorker {
+    const worker = new Worker(workerUrl);
+    worker.unref();
+    const pooled: PooledWorker = { worker, pending: new Map() };
+    let online = false;
+    worker.once('online', () => (online = true));
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = pooled.pending.get(reply.id);
+      if (!waiter) return;
+      pooled.pending.delete(reply.id);
+      if (pooled.pending.size === 0) worker.unref();
+      if ('error' in reply) waiter.reject(new Error(`hashing repodata failed: ${reply.error}`));
+      else waiter.resolve({ digest: reply.digest, length: reply.length });
+    });
+    const fail = (error: Error) => {
+      // A worker that never started will not start next time either: hash in-thread from now on.
+      if (!online) this.unavailable = true;
+      this.pool = this.pool.filter((candidate) => candidate !== pooled);
+      for (const waiter of pooled.pending.values()) waiter.reject(error);
+      pooled.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`repodata hash worker exited (code ${code})`)));
+    return pooled;
+  }
+
+  private workerJob(pooled: PooledWorker): OpenHashJob {
+    const id = this.nextJob++;
+    const post = (message: WorkerMessage) => pooled.worker.postMessage(message);
+    post({ id, op: 'start' });
+    return {
+      addBytes: (bytes) => post({ id, op: 'bytes', bytes }),
+      addFileRange: (range) => post({ id, op: 'file', ...range }),
+      finish: () =>
+        new Promise((resolve, reject) => {
+          // A worker with a job outstanding keeps the process alive until it answers.
+          pooled.worker.ref();
+          pooled.pending.set(id, { resolve, reject });
+          post({ id, op: 'end' });
+        }),
+      abort: () => post({ id, op: 'abort' }),
+    };
+  }
+}
+
+/** The same job on the calling thread. */
+function inThreadJob(): OpenHashJob {
+  const hash = createHash('sha256');
+  let length = 0;
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  return {
+    addBytes: (bytes) => {
+      hash.update(bytes);
+      length += bytes.length;
+    },
+    addFileRange: ({ path, offset, length: rangeLength }) => {
+      const fd = openSync(path, 'r');
+      try {
+        for (let done = 0; done < rangeLength; ) {
+          const read = readSync(fd, buffer, 0, Math.min(buffer.length, rangeLength - done), offset + done);
+          if (read === 0) throw new Error(`${path} ends before byte ${offset + rangeLength}`);
+          hash.update(buffer.subarray(0, read));
+          done += read;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      length += rangeLength;
+    },
+    finish: async () => ({ digest: hash.digest('hex'), length }),
+    abort: () => {},
+  };
+}
