@@ -2,7 +2,9 @@
 // checked with the server's own parser before it is spooled (a report the server would refuse is an
 // error now, not a poison file later), plus two members the contract does not name yet: `collectedAt`,
 // so that a report delivered late from the spool still says when it was true, and `reportId`, so that
-// a report sent twice (the answer lost on the way back) can be recognised. The server ignores both today.
+// a report sent twice (the answer lost on the way back) can be recognised. Both are kept in the spool
+// and sent as headers (X-Rpmgate-Collected-At, X-Rpmgate-Report-Id), not in the body; the server
+// ignores them today.
 import { randomUUID } from 'node:crypto';
 import { parseHostReport, type HostReport as ServerHostReport } from '../common/host-report.ts';
 import type { HostFacts, InstalledPackage } from './collect.ts';

@@ -263,7 +263,7 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
     await tx`select pg_advisory_xact_lock(hashtextextended(${`enroll:${machineId}`}, 0))`;
     const revoked = await revokeAgentTokensOf(tx, machineId);
     // createToken only runs one insert through what it is given, which a transaction does as well as the pool.
-    const created = await createToken(tx as unknown as Sql, { role: 'agent', name: `agent@${hostname.slice(0, 60)}/${machineId}` }, principal);
+    const created = await createToken(tx, { role: 'agent', name: `agent@${hostname.slice(0, 60)}/${machineId}` }, principal);
     const row = (await findTokenByDigest(tx, digestToken(created.token)))!;
     await bindTokenToMachine(tx, row.id, machineId);
     await setHostToken(tx, machineId, row.id);

@@ -2,6 +2,7 @@
 // unsalted fast digest is safe (nothing to brute-force) and lets a lookup use the unique index.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sql } from 'postgres';
+import type { Queryable } from '../db/queryable.ts';
 import { RpmgateError } from '../../common/errors.ts';
 import { isRole, type Role } from '../../common/roles.ts';
 import { findTokenByDigest, insertToken } from '../db/tokens.ts';
@@ -24,7 +25,7 @@ export interface CreatedToken {
 const tokenPrefix = 'rg_';
 
 export async function createToken(
-  sql: Sql,
+  sql: Queryable,
   request: { role: unknown; name: unknown },
   createdBy: Principal,
 ): Promise<CreatedToken> {

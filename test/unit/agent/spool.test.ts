@@ -184,7 +184,13 @@ describe('sendReport', () => {
       let text = '';
       req.on('data', (chunk) => (text += chunk));
       req.on('end', () => {
-        bodies.push({ auth: req.headers.authorization, url: req.url, body: JSON.parse(text) });
+        bodies.push({
+          auth: req.headers.authorization,
+          url: req.url,
+          body: JSON.parse(text),
+          collectedAt: req.headers['x-rpmgate-collected-at'],
+          reportId: req.headers['x-rpmgate-report-id'],
+        });
         answer(req, res);
       });
     });
@@ -216,8 +222,10 @@ describe('sendReport', () => {
     };
     const report = reportOf('1.0', '2024-05-01T10:00:00Z');
     expect(await sendReport(new ApiClient({ server: url, token: 'agent-token' }), report)).toEqual({ conforming: true });
-    expect(bodies).toEqual([{ auth: 'Bearer agent-token', url: '/api/v1/hosts/report', body: report }]);
-    expect(Object.keys(report).slice(0, 6)).toEqual(['hostname', 'machineId', 'os', 'arch', 'set', 'packages']);
+    // The body is the contract's document; when and which report travel as headers.
+    const { collectedAt, reportId, ...document } = report;
+    expect(bodies).toEqual([{ auth: 'Bearer agent-token', url: '/api/v1/hosts/report', body: document, collectedAt, reportId }]);
+    expect(Object.keys(document)).toEqual(['hostname', 'machineId', 'os', 'arch', 'set', 'packages']);
   });
 
   it('retries 5xx, 408 and 429; rejects 400, 413 and 422; stops on 401, 403 and 404', async () => {
