@@ -8,12 +8,17 @@ export async function serveCommand(): Promise<void> {
   const log = createLogger();
   const server = await startServer(config, { log });
   await new Promise<void>((resolve) => {
+    let stopping = false;
+    // Ctrl-C under `npm start` delivers SIGINT more than once (the terminal's process group, then
+    // tsx relaying it): the handlers stay installed so that a repeat cannot cut the shutdown short.
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       log.info('shutting down', { signal });
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   await server.close();
   log.info('stopped');
