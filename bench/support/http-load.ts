@@ -22,7 +22,8 @@ export interface WrkResult {
 }
 
 export async function runWrk(url: string, settings: WrkSettings): Promise<WrkResult> {
-  const { stdout } = await run('wrk', [`-t${settings.threads}`, `-c${settings.connections}`, `-d${settings.seconds}s`, url], {
+  // A generous timeout: a large file over 32 connections takes longer than wrk's default 2 s per answer.
+  const { stdout } = await run('wrk', [`-t${settings.threads}`, `-c${settings.connections}`, `-d${settings.seconds}s`, '--timeout', '30s', url], {
     maxBuffer: 1 << 20,
   });
   const requests = /Requests\/sec:\s+([\d.]+)/.exec(stdout);

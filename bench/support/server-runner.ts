@@ -13,6 +13,9 @@ export interface BuildLogLine {
   /** Chunks in the plan and chunks compressed for this build (absent before the chunked builds). */
   chunks?: number;
   chunksBuilt?: number;
+  /** Time to the plan: member list read or brought up to date, chunks named. */
+  planMs?: number;
+  members?: 'changes' | 'read';
 }
 
 export interface ServerProcess {
@@ -44,7 +47,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     try {
       const record = JSON.parse(line) as { message?: string; level?: string } & Partial<BuildLogLine>;
       if (record.message === 'repodata built') {
-        builds.push({ repo: record.repo!, packages: record.packages!, ms: record.ms!, chunks: record.chunks, chunksBuilt: record.chunksBuilt });
+        const { repo, packages, ms, chunks, chunksBuilt, planMs, members } = record;
+        builds.push({ repo: repo!, packages: packages!, ms: ms!, chunks, chunksBuilt, planMs, members });
       }
       else if (record.level === 'error' || record.level === 'warn') errors.push(line);
     } catch {

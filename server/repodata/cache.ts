@@ -14,10 +14,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../log.ts';
-import { buildRepodata, planRepodata, RepodataChangedError, renderRepodataIndex, type DocumentRecord, type RepodataPlan } from './build.ts';
+import { applyMemberChanges, buildRepodata, planRepodata, RepodataChangedError, renderRepodataIndex, type DocumentRecord, type RepodataPlan } from './build.ts';
 import { ChunkStore } from './chunk-store.ts';
 import { OpenHasher } from './open-hasher.ts';
-import type { RepoSelector } from './queries.ts';
+import { listMemberChanges, listRepoMembers, pruneMemberChanges, type RepoMembers, type RepoSelector } from './queries.ts';
 
 export interface RepoRequest {
   /** Stable identity of the repository, e.g. "level/qa_ready" or "set/42/source". */
@@ -56,6 +56,18 @@ interface Entry {
   snapshot: Promise<RepodataSnapshot>;
   /** The chunks of the snapshot's documents, kept from garbage collection while it is current. */
   chunkKeys: readonly string[];
+  /** The member list the snapshot was planned from, brought up to date by the next build. */
+  members: TimedMembers | null;
+  /** The plan of the snapshot: the next build cuts the texts of the packages it keeps from its chunks. */
+  plan: RepodataPlan | null;
+}
+
+interface TimedMembers {
+  list: RepoMembers;
+  /** When its snapshot was taken (Date.now()). */
+  at: number;
+  /** How it was obtained this time: brought up to date, or read whole. */
+  source: 'changes' | 'read';
 }
 
 const metadataFileName = /^[0-9a-f]{64}-(primary|filelists|other)\.xml\.gz$/;
@@ -63,6 +75,8 @@ const indexFileName = /^[0-9a-f]{64}\.json$/;
 const gcIntervalMs = 10 * 60 * 1000;
 /** A build whose packages' fragments keep changing under it plans again, this many times in all. */
 const buildAttempts = 3;
+/** A member list this old is read again whole rather than brought up to date (changes are kept a day). */
+const memberListMaxAgeMs = 60 * 60 * 1000;
 
 export class RepodataCache {
   private readonly latest = new Map<string, Entry>();
@@ -98,7 +112,13 @@ export class RepodataCache {
     const current = this.latest.get(request.id);
     if (current && current.generation === request.generation) return current.snapshot;
     // Until the new build has planned, the chunks of the previous snapshot stay protected.
-    const entry: Entry = { generation: request.generation, snapshot: Promise.resolve(null as never), chunkKeys: current?.chunkKeys ?? [] };
+    const entry: Entry = {
+      generation: request.generation,
+      snapshot: Promise.resolve(null as never),
+      chunkKeys: current?.chunkKeys ?? [],
+      members: current?.members ?? null,
+      plan: current?.plan ?? null,
+    };
     const snapshot = this.build(request, entry);
     entry.snapshot = snapshot;
     this.latest.set(request.id, entry);
@@ -134,13 +154,21 @@ export class RepodataCache {
     let plan: RepodataPlan;
     let records: DocumentRecord[] | null;
     let chunksBuilt = 0;
+    let planned = started;
     for (let attempt = 1; ; attempt++) {
-      plan = await planRepodata(this.options.sql, request.selector, this.options.gzipLevel);
+      entry.members = await this.members(request.selector, attempt === 1 ? entry.members : null);
+      plan = planRepodata(entry.members.list, this.options.gzipLevel);
+      planned = Date.now();
       entry.chunkKeys = plan.chunks.map((chunk) => chunk.key);
       records = await this.findDocuments(plan);
       if (records) break;
       try {
-        const built = await buildRepodata(this.options.sql, plan, { storeDir: this.options.storeDir, chunks: this.chunks, hasher: this.hasher });
+        const built = await buildRepodata(this.options.sql, plan, {
+          storeDir: this.options.storeDir,
+          chunks: this.chunks,
+          hasher: this.hasher,
+          previous: entry.plan,
+        });
         records = built.records;
         chunksBuilt = built.chunksBuilt;
       } catch (error) {
@@ -150,18 +178,39 @@ export class RepodataCache {
       await this.rememberDocuments(plan.key, records);
       break;
     }
+    // Only level repositories change what they hold from one generation to the next; a set's members
+    // are sealed, and the ≈ 9 MB a list of 100,000 members takes would buy nothing there.
+    const members = entry.members!.source;
+    if (request.selector.kind === 'level') entry.plan = plan;
+    else entry.members = null;
     const repomd = renderRepodataIndex(records, request.timestamp);
     const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(repomd), 'utf8') : null;
     this.options.log.info('repodata built', {
       repo: request.id,
       packages: plan.packageCount,
+      members,
       chunks: plan.chunks.length,
       chunksBuilt,
+      planMs: planned - started,
       ms: Date.now() - started,
     });
     this.maybeCollectGarbage();
     const etag = createHash('sha256').update(repomd).digest('hex');
     return { repomd, repomdAsc, etag, packageCount: plan.packageCount, builtAt: new Date() };
+  }
+
+  /**
+   * The repository's members now: the previous list brought up to date with what changed since its
+   * snapshot (a promotion touches a few rows of 100,000), or the whole list read again.
+   */
+  private async members(selector: RepoSelector, previous: TimedMembers | null): Promise<TimedMembers> {
+    const at = Date.now();
+    if (previous && at - previous.at < memberListMaxAgeMs) {
+      const { snapshot, changes } = await listMemberChanges(this.options.sql, selector, previous.list.snapshot);
+      const list = applyMemberChanges(previous.list, changes, snapshot);
+      if (list) return { list, at, source: 'changes' };
+    }
+    return { list: await listRepoMembers(this.options.sql, selector), at, source: 'read' };
   }
 
   /** The documents of a plan built before, if their files are all still there. */
@@ -224,6 +273,7 @@ export class RepodataCache {
       for (const match of snapshot.repomd.toString('utf8').matchAll(/href="repodata\/([^"]+)"/g)) named.add(match[1]!);
     }
     const cutoff = Date.now() - this.options.retentionMs;
+    await pruneMemberChanges(this.options.sql);
     let removed = await this.chunks.collectGarbage(chunkKeys, cutoff);
     for (const name of await fs.readdir(this.indexDir)) {
       if (!indexFileName.test(name)) continue;

@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
 const jobs = new Map();
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+const buffer = Buffer.allocUnsafe(1024 * 1024);
 
 function hashFileRange(job, path, offset, length) {
   const fd = openSync(path, 'r');
