@@ -71,8 +71,10 @@ describe.skipIf(!availability.ok)('dnf against rpmgate', () => {
     expect(await root.installed()).toContain('rg-hello-1.0-1.noarch');
 
     await server.admin.post('/api/v1/sets/demo/2/promote', { level: 'qa_ready' });
-    await root.dnf(['makecache'], { repoUrl: qaReady, setopts: [...signed(), '*.metadata_expire=0'] });
-    await root.dnf(['upgrade', 'rg-hello'], { repoUrl: qaReady, setopts: [...signed(), '*.metadata_expire=0'] });
+    // --refresh rather than metadata_expire=0: libdnf counts metadata as expired only once its age
+    // exceeds metadata_expire in whole seconds, so within the second of the last fetch it is still fresh.
+    await root.dnf(['--refresh', 'makecache'], { repoUrl: qaReady, setopts: signed() });
+    await root.dnf(['upgrade', 'rg-hello'], { repoUrl: qaReady, setopts: signed() });
     expect(await root.installed()).toContain('rg-hello-2.0^git1-1.noarch');
   });
 
@@ -89,7 +91,7 @@ describe.skipIf(!availability.ok)('dnf against rpmgate', () => {
     expect(await root.installed()).toEqual([hello[0]]);
 
     await integ.post('/api/v1/sets/chan/1.10/promote', { level: 'qa_ready' });
-    await root.dnf(['upgrade', 'rg-hello'], { repoUrl: channel, setopts: [...signed(), '*.metadata_expire=0'] });
+    await root.dnf(['--refresh', 'upgrade', 'rg-hello'], { repoUrl: channel, setopts: signed() });
     expect(await root.installed()).toEqual([hello[1]]);
   });
 
