@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
 import type { KeyRotationJob } from './services/key-rotation.ts';
+import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
 import type { BlobStore } from './store/blob-store.ts';
@@ -18,4 +19,6 @@ export interface AppContext {
   keyring: Keyring;
   rotation: KeyRotationJob;
   repodata: RepodataCache;
+  /** Which repository a URL names, and its generation, from memory. */
+  repositories: RepoDirectory;
 }

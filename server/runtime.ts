@@ -14,6 +14,7 @@ import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
+import { RepoDirectory } from './services/repositories.ts';
 import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
@@ -66,7 +67,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       retentionMs: 6 * 3600 * 1000,
     });
     await repodata.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata };
+    const repositories = new RepoDirectory(database.sql, log);
+    await repositories.open();
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
     const context: AppContext = { ...base, rotation: new KeyRotationJob(base) };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
@@ -94,6 +97,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       context,
       close: async () => {
         await context.rotation.stop();
+        await repositories.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -82,7 +82,8 @@ export function dnfArguments(ctx: AgentContext, options: InstallOptions, repoId:
   if (ctx.reposDirExplicit) args.push(`--setopt=reposdir=${ctx.reposDir}`);
   args.push('--setopt=install_weak_deps=False', `--setopt=${repoId}.priority=1`);
   for (const option of options.dnfOption ?? []) args.push(`--setopt=${option}`);
-  args.push('install', ...specs);
+  // A deliberate change to the host: metadata fetched now, not what dnf's cache thinks still fresh.
+  args.push('--refresh', 'install', ...specs);
   return args;
 }
 

@@ -98,7 +98,7 @@ function databaseRotationStore(ctx: RotationContext): RotationStore {
     adopt: (tempFile, sha256) => ctx.store.adopt(tempFile, sha256),
     async replaceServedFile(candidate, served: SignedFile) {
       const parsed = await readRpmFile(ctx.store.blobPath(served.sha256));
-      return ctx.sql.begin(async (tx) => {
+      const replaced = await ctx.sql.begin(async (tx) => {
         const [row] = await tx<{ filename: string; uploaded_at: Date }[]>`
           update packages
              set sha256 = ${served.sha256}, size = ${served.size}, header_start = ${served.headerRange.start},
@@ -114,6 +114,8 @@ function databaseRotationStore(ctx: RotationContext): RotationStore {
         await bumpRepoGeneration(tx, 'packages');
         return true;
       });
+      if (replaced) await ctx.repositories.changed();
+      return replaced;
     },
   };
 }

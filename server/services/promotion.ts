@@ -65,6 +65,7 @@ export async function promoteSet(
     await refreshPackageLevels(tx, await listSetMemberIds(tx, set.id));
     await bumpRepoGeneration(tx, 'levels');
   });
+  await ctx.repositories.changed();
   return getSet(ctx.sql, name, version);
 }
 

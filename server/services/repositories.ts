@@ -1,10 +1,16 @@
-// Which repository a URL names, and the content generation its repodata is cached by:
-// a level repository (cumulative), a set repository (pinned), or a product channel (floating).
+// Which repository a URL names, and the content generation its repodata is cached by: a level
+// repository (cumulative), a set repository (pinned), or a product channel (floating).
+//
+// The warm path of a repomd.xml request makes no query: the generations live in memory, read again
+// right after this server's own changes commit and, for changes made by other servers on the same
+// database, on PostgreSQL's notification (sql/0007); which set a URL names is cached per levels
+// generation.
+import type { Sql } from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
 import { isLevel, levelRank, type Level } from '../../common/roles.ts';
-import type { Queryable } from '../db/queryable.ts';
-import { readRepoGenerations } from '../db/repo-generations.ts';
+import { readRepoGenerations, type RepoGeneration } from '../db/repo-generations.ts';
 import { findSet, type SetRow } from '../db/sets.ts';
+import type { Logger } from '../log.ts';
 import type { RepoRequest } from '../repodata/cache.ts';
 import { newestSetAtOrAbove } from './sets.ts';
 
@@ -21,41 +27,116 @@ export interface ResolvedRepo {
   title: string;
 }
 
-export async function resolveRepo(sql: Queryable, address: RepoAddress): Promise<ResolvedRepo> {
-  const generations = await readRepoGenerations(sql);
-  const suffix = address.source ? '/source' : '';
-  if (address.kind === 'level') {
-    const level = requireServedLevel(address.level);
-    const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());
+interface Generations {
+  levels: RepoGeneration;
+  packages: RepoGeneration;
+}
+
+const notificationChannel = 'rpmgate_repo_generations';
+/** Set lookups kept; sets are few next to requests, but a scan for random names must not grow this. */
+const maxCachedSets = 10_000;
+
+export class RepoDirectory {
+  private generations: Generations | null = null;
+  /** Counts reads of the generations, so that a slow read never overwrites a newer one. */
+  private reads = 0;
+  /** Sets by URL (pinned or channel), valid while the levels generation they were read in lasts. */
+  private readonly sets = new Map<string, { levels: number; set: SetRow | null }>();
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads the generations and subscribes to their changes (read again on every reconnection too). */
+  async open(): Promise<void> {
+    await this.refresh();
+    const refreshQuietly = () => void this.changed();
+    const subscription = await this.sql.listen(notificationChannel, refreshQuietly, refreshQuietly);
+    this.unlisten = () => subscription.unlisten();
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.().catch(() => {});
+    this.unlisten = null;
+  }
+
+  /** Reads the generations now and keeps them, unless a read started later has finished first. */
+  async refresh(): Promise<Generations> {
+    const read = ++this.reads;
+    const generations = await readRepoGenerations(this.sql);
+    if (read === this.reads) this.generations = generations;
+    return generations;
+  }
+
+  /**
+   * Called after every change this server commits, so that its very next request sees it (another
+   * server's changes arrive by notification, a moment later). Never fails the change, which is done:
+   * generations that cannot be read are forgotten, and the next request reads them itself.
+   */
+  async changed(): Promise<void> {
+    await this.refresh().then(() => undefined, (error: unknown) => {
+      this.generations = null;
+      this.log.warn('repository generations not refreshed', { error: String(error) });
+    });
+  }
+
+  async resolve(address: RepoAddress): Promise<ResolvedRepo> {
+    const generations = this.generations ?? (await this.refresh());
+    const suffix = address.source ? '/source' : '';
+    if (address.kind === 'level') {
+      const level = requireServedLevel(address.level);
+      const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());
+      return {
+        request: {
+          id: `level/${level}${suffix}`,
+          selector: { kind: 'level', rank: levelRank(level), source: address.source },
+          generation: `${generations.levels.generation}.${generations.packages.generation}`,
+          timestamp: Math.floor(changedAt / 1000),
+        },
+        set: null,
+        title: `level ${level}${address.source ? ' (sources)' : ''}`,
+      };
+    }
+    const set = await this.findSet(address, generations.levels.generation);
+    if (!set) {
+      throw new RpmgateError(
+        'not_found',
+        address.kind === 'set' ? `no package set ${address.name}/${address.version}` : `no set of ${address.name} at ${address.level} or above`,
+      );
+    }
+    // A channel's content changes when it moves to another set: its revision says so.
+    const movedAt = address.kind === 'channel' ? generations.levels.changedAt.getTime() : 0;
+    const changedAt = Math.max(set.created_at.getTime(), generations.packages.changedAt.getTime(), movedAt);
     return {
       request: {
-        id: `level/${level}${suffix}`,
-        selector: { kind: 'level', rank: levelRank(level), source: address.source },
-        generation: `${generations.levels.generation}.${generations.packages.generation}`,
+        id: `set/${set.id}${suffix}`,
+        selector: { kind: 'set', setId: set.id, source: address.source },
+        generation: String(generations.packages.generation),
         timestamp: Math.floor(changedAt / 1000),
       },
-      set: null,
-      title: `level ${level}${address.source ? ' (sources)' : ''}`,
+      set,
+      title: `set ${set.name}/${set.version}${address.source ? ' (sources)' : ''}`,
     };
   }
-  const set = address.kind === 'set' ? await findSet(sql, address.name, address.version) : await newestSetAtOrAbove(sql, address.name, requireServedLevel(address.level));
-  if (!set) {
-    throw new RpmgateError(
-      'not_found',
-      address.kind === 'set' ? `no package set ${address.name}/${address.version}` : `no set of ${address.name} at ${address.level} or above`,
-    );
+
+  /**
+   * The set a URL names. Any change to sets (a new one, a promotion, a deletion) moves the levels
+   * generation, so an answer read in the current one is still true.
+   */
+  private async findSet(address: Exclude<RepoAddress, { kind: 'level' }>, levels: number): Promise<SetRow | null> {
+    const key = address.kind === 'set' ? `set|${address.name}|${address.version}` : `channel|${address.name}|${address.level}`;
+    const cached = this.sets.get(key);
+    if (cached && cached.levels === levels) return cached.set;
+    const set =
+      address.kind === 'set'
+        ? await findSet(this.sql, address.name, address.version)
+        : await newestSetAtOrAbove(this.sql, address.name, requireServedLevel(address.level));
+    if (this.sets.size >= maxCachedSets) this.sets.clear();
+    this.sets.set(key, { levels, set });
+    return set;
   }
-  const changedAt = Math.max(set.created_at.getTime(), generations.packages.changedAt.getTime());
-  return {
-    request: {
-      id: `set/${set.id}${suffix}`,
-      selector: { kind: 'set', setId: set.id, source: address.source },
-      generation: String(generations.packages.generation),
-      timestamp: Math.floor(changedAt / 1000),
-    },
-    set,
-    title: `set ${set.name}/${set.version}${address.source ? ' (sources)' : ''}`,
-  };
 }
 
 /** Levels that have a repository: every forward level (obsolete packages are in none). */

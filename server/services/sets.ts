@@ -73,7 +73,7 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
 }
 
 export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
-  return ctx.sql.begin(async (tx) => {
+  const created = await ctx.sql.begin(async (tx) => {
     // One creation per name/version at a time; the unique constraint backs this up.
     await tx`select pg_advisory_xact_lock(hashtextextended(${`set:${request.name}/${request.version}`}, 0))`;
     if (await findSet(tx, request.name, request.version)) {
@@ -120,6 +120,8 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     await bumpRepoGeneration(tx, 'levels');
     return { set, members: await listSetMembers(tx, set.id), history: [], added };
   });
+  await ctx.repositories.changed();
+  return created;
 }
 
 /** The stored SRPMs that the binaries among `packageIds` were built from. */

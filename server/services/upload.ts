@@ -36,7 +36,9 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
     if (known) return { status: 'exists', package: known };
     const parsed = await readRpmFile(written.path);
     refuseNonPackages(parsed);
-    return await storePackage(ctx, written, parsed, uploader, temporary);
+    const stored = await storePackage(ctx, written, parsed, uploader, temporary);
+    if (stored.status === 'created') await ctx.repositories.changed();
+    return stored;
   } finally {
     await Promise.all(temporary.map((file) => fs.rm(file, { force: true })));
   }

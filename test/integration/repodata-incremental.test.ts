@@ -109,6 +109,8 @@ describe('chunked, incremental repodata', () => {
     await sql`update package_repodata set other_xml = replace(other_xml, 'Initial package', 'Initial package, rebuilt') where package_id = ${member!.id}`;
     // What re-signing does besides: every repository's generation moves.
     await sql`update repo_generations set generation = generation + 1, changed_at = now()`;
+    // The server learns of a change made behind its back by notification, a moment later: wait for it.
+    await server.server.context.repositories.refresh();
     await expectAllRepositoriesRight();
     expect((await servedDocuments('/repo/level/qa_ready/')).other).toContain('Initial package, rebuilt');
   });

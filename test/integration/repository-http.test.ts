@@ -1,8 +1,13 @@
 // The repository side of the HTTP server: package downloads with conditional and range requests,
 // .repo files, caching and single-flight generation, percent-decoded paths, refusals, repository auth.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
+import { readConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/log.ts';
+import { startServer } from '../../server/runtime.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -174,6 +179,34 @@ describe('RPMGATE_REPO_AUTH=1', () => {
       expect((await fetch(`${guarded.url}/keys/rpmgate.asc`)).status).toBe(200);
     } finally {
       await guarded.close();
+    }
+  });
+});
+
+describe('two servers on one database', () => {
+  it('a change committed through one is seen by the other without a restart (by notification)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-test-second-'));
+    const config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: server.adminToken });
+    const second = await startServer(config, { log: createLogger(false), database: server.database });
+    try {
+      const repomdAt = async (base: string) => (await fetch(`${base}/repo/level/qa_ready/repodata/repomd.xml`)).text();
+      const before = await repomdAt(second.url);
+      expect(before).toBe(await repomdAt(server.url));
+      await server.admin.post('/api/v1/sets', { name: 'notified', version: '1', packages: [fixtures.byName('rg-epoch').nevra] });
+      const { status } = await server.admin.post('/api/v1/sets/notified/1/promote', { level: 'qa_ready' });
+      expect(status).toBe(200);
+      const now = await repomdAt(server.url);
+      expect(now).not.toBe(before);
+      // The notification arrives a moment after the commit: poll, for at most five seconds.
+      let seen = before;
+      for (const deadline = Date.now() + 5000; seen !== now && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        seen = await repomdAt(second.url);
+      }
+      expect(seen).toBe(now);
+    } finally {
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

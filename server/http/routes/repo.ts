@@ -6,7 +6,7 @@ import { RpmgateError } from '../../../common/errors.ts';
 import type { AppContext } from '../../context.ts';
 import { findRepoPackage } from '../../repodata/queries.ts';
 import { renderRepoFile, repoId } from '../../services/repo-file.ts';
-import { resolveRepo, type RepoAddress } from '../../services/repositories.ts';
+import type { RepoAddress } from '../../services/repositories.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { fileResponse } from '../file-response.ts';
@@ -113,7 +113,7 @@ function decodeSegment(segment: string): string {
 }
 
 async function serveRepomd(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, signature: boolean) {
-  const repo = await resolveRepo(ctx.sql, address);
+  const repo = await ctx.repositories.resolve(address);
   const snapshot = await ctx.repodata.snapshot(repo.request);
   const body = signature ? snapshot.repomdAsc : snapshot.repomd;
   if (!body) throw new RpmgateError('not_found', 'this server does not sign repository metadata');
@@ -142,7 +142,7 @@ async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, file: string)
 }
 
 async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string) {
-  const repo = await resolveRepo(ctx.sql, address);
+  const repo = await ctx.repositories.resolve(address);
   const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
   if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
   return fileResponse(c.req.raw, {
@@ -156,7 +156,7 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
 }
 
 async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress) {
-  const repo = await resolveRepo(ctx.sql, address);
+  const repo = await ctx.repositories.resolve(address);
   const base = ctx.config.baseUrl ?? new URL(c.req.url).origin;
   const pathPart =
     address.kind === 'level'
@@ -179,7 +179,7 @@ async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Repo
 }
 
 async function serveIndex(ctx: AppContext, address: RepoAddress) {
-  const repo = await resolveRepo(ctx.sql, address);
+  const repo = await ctx.repositories.resolve(address);
   const text = `rpmgate ${repo.title}\nrepodata/repomd.xml\n`;
   return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
