@@ -30,11 +30,28 @@ export async function findTokenByDigest(sql: Queryable, digest: Buffer): Promise
   return row ?? null;
 }
 
-/** Binds an agent token to a host, once: returns the machine id the token is bound to afterwards. */
-export async function bindTokenToMachine(sql: Queryable, tokenId: number, machineId: string): Promise<string> {
-  const [row] = await sql<{ machine_id: string }[]>`
-    update tokens set machine_id = coalesce(machine_id, ${machineId})
-    where id = ${tokenId}
-    returning machine_id`;
-  return row!.machine_id;
+/**
+ * Binds an agent token to a host, once: returns the machine id the token is bound to afterwards, or
+ * null when another live token holds that machine already (sql/0008 allows one).
+ */
+export async function bindTokenToMachine(sql: Queryable, tokenId: number, machineId: string): Promise<string | null> {
+  try {
+    const [row] = await sql<{ machine_id: string }[]>`
+      update tokens set machine_id = coalesce(machine_id, ${machineId})
+      where id = ${tokenId}
+        and (machine_id is not null
+             or not exists (select 1 from tokens o where o.machine_id = ${machineId} and o.revoked_at is null and o.id <> ${tokenId}))
+      returning machine_id`;
+    return row?.machine_id ?? null;
+  } catch (error) {
+    // A concurrent binding of another token to the same machine won the race.
+    if ((error as { constraint_name?: string }).constraint_name === 'tokens_one_live_per_machine') return null;
+    throw error;
+  }
+}
+
+/** Whether a live token is bound to the machine. */
+export async function hasLiveTokenFor(sql: Queryable, machineId: string): Promise<boolean> {
+  const [row] = await sql`select 1 from tokens where machine_id = ${machineId} and revoked_at is null limit 1`;
+  return row !== undefined;
 }

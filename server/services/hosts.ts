@@ -34,7 +34,7 @@ import {
 } from '../db/hosts.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { findSet } from '../db/sets.ts';
-import { bindTokenToMachine, findTokenByDigest } from '../db/tokens.ts';
+import { bindTokenToMachine, findTokenByDigest, hasLiveTokenFor } from '../db/tokens.ts';
 import { conformanceColumns, hostConformance, resolvePendingAssignments, setMemberTuples, splitSetReference } from './conformance.ts';
 import { normalizeInventory, tupleInterner, type TupleInterner } from './package-tuples.ts';
 import { setNamePattern, setVersionPattern } from './sets.ts';
@@ -119,6 +119,7 @@ export async function recordHostReport(sql: Sql, body: Buffer, principal: Princi
   return sql.begin(async (tx) => {
     if (principal.machineId === null) {
       const bound = await bindTokenToMachine(tx, tokenId, report.machineId);
+      if (bound === null) throw heldByAnotherToken(report.machineId);
       if (bound !== report.machineId) throw otherHost(bound, report.machineId);
     }
     // The set is looked up again here: the one the host named last time may be gone.
@@ -131,12 +132,7 @@ export async function recordHostReport(sql: Sql, body: Buffer, principal: Princi
       // A concurrent first report of the same host won: continue as an update of its row.
       host = (await lockHost(tx, report.machineId))!;
     }
-    if (host.token_id !== null && host.token_id !== tokenId && (await isTokenLive(tx, host.token_id))) {
-      throw new RpmgateError(
-        'forbidden',
-        `host ${report.machineId} reports with another agent token; enroll it again (POST /api/v1/hosts/enroll) to replace that token`,
-      );
-    }
+    if (host.token_id !== null && host.token_id !== tokenId && (await isTokenLive(tx, host.token_id))) throw heldByAnotherToken(report.machineId);
     // Under the row lock the compare-and-set cannot fail.
     return (await writeOverState(tx, interner, host, write, tupleIds))!;
   });
@@ -188,6 +184,13 @@ function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RpmgateError('bad_request', 'the report must be a JSON object');
   return value as Record<string, unknown>;
+}
+
+function heldByAnotherToken(machineId: string): RpmgateError {
+  return new RpmgateError(
+    'forbidden',
+    `host ${machineId} reports with another agent token; an admin can replace that token (POST /api/v1/hosts/enroll with replace: true)`,
+  );
 }
 
 function otherHost(bound: string, reported: string): RpmgateError {
@@ -248,19 +251,26 @@ export interface EnrolledToken extends CreatedToken {
 }
 
 /**
- * Mints the agent token of one host, bound to its machine id at once. Enrolling a machine again (a
- * reinstalled host, a lost token) revokes its earlier agent tokens: one live token per host.
+ * Mints the agent token of one host, bound to its machine id at once. A machine that holds a live
+ * agent token already is refused: whoever holds a fleet's enrollment token must not be able to take
+ * over another host. Replacing a host's token (a lost token, a compromised host) is an admin's act,
+ * with `replace: true`, and revokes the earlier one: one live token per host.
  */
 export async function enrollHost(sql: Sql, body: Record<string, unknown>, principal: Principal): Promise<EnrolledToken> {
-  const { machineId, hostname } = body;
+  const { machineId, hostname, replace = false } = body;
   if (typeof machineId !== 'string' || !machineIdPattern.test(machineId)) {
     throw new RpmgateError('bad_request', 'machineId must be 32 lowercase hexadecimal digits, as in /etc/machine-id');
   }
   if (typeof hostname !== 'string' || !hostnamePattern.test(hostname)) {
     throw new RpmgateError('bad_request', 'hostname must be 1 to 253 letters, digits and . _ -');
   }
+  if (typeof replace !== 'boolean') throw new RpmgateError('bad_request', 'replace must be true or false');
+  if (replace && principal.role !== 'admin') throw new RpmgateError('forbidden', "only an admin may replace a host's agent token");
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtextextended(${`enroll:${machineId}`}, 0))`;
+    if (!replace && (await hasLiveTokenFor(tx, machineId))) {
+      throw new RpmgateError('conflict', `host ${machineId} has a live agent token already; an admin can replace it with replace: true`, { machineId });
+    }
     const revoked = await revokeAgentTokensOf(tx, machineId);
     // createToken only runs one insert through what it is given, which a transaction does as well as the pool.
     const created = await createToken(tx, { role: 'agent', name: `agent@${hostname.slice(0, 60)}/${machineId}` }, principal);

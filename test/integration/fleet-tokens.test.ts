@@ -1,5 +1,5 @@
 // Who may write a host's inventory: agent tokens bind to the first machine they report for, a host
-// belongs to its token, and enrollment mints one bound agent token per host (revoking the previous one).
+// belongs to its token, and enrollment mints one bound agent token per host; only an admin replaces one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../common/http-client.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -79,11 +79,51 @@ describe('POST /api/v1/hosts/enroll', () => {
     expect((await post(token, '/api/v1/hosts/report', report('enrolled', packages))).status).toBe(201);
   });
 
-  it('enrolling the same machine again revokes the earlier token and hands the host to the new one', async () => {
+  it('refuses to enroll a machine that holds a live token: an enrollment token cannot take over a host', async () => {
+    const enrollment = await server.tokenFor('enrollment');
+    const first = (await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('taken'), hostname: 'taken' })).body.token as string;
+    expect((await post(first, '/api/v1/hosts/report', report('taken', packages))).status).toBe(201);
+    const again = await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('taken'), hostname: 'taken' });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain('replace');
+    expect((await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('taken'), hostname: 'taken', replace: true })).status).toBe(403);
+    // The host's own token still works, and its inventory is untouched.
+    expect((await post(first, '/api/v1/hosts/report', report('taken', packages))).status).toBe(200);
+
+    // A host that reported with a token from POST /api/v1/tokens is just as taken.
+    const plain = await server.tokenFor('agent');
+    expect((await post(plain, '/api/v1/hosts/report', report('plain', packages))).status).toBe(201);
+    expect((await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('plain'), hostname: 'plain' })).status).toBe(409);
+  });
+
+  it('an enrolled host that has not reported yet cannot be claimed by another agent token', async () => {
+    const enrollment = await server.tokenFor('enrollment');
+    const enrolled = (await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('fresh'), hostname: 'fresh' })).body.token as string;
+    const intruder = await server.tokenFor('agent');
+    const attempt = await post(intruder, '/api/v1/hosts/report', report('fresh', ['evil-1-1.x86_64']));
+    expect(attempt.status).toBe(403);
+    expect(await server.database.sql`select 1 from hosts where machine_id = ${machineId('fresh')}`).toHaveLength(0);
+    // The intruder's token stays unbound (it may still serve another, unclaimed machine).
+    const [row] = await server.database.sql<{ n: number }[]>`select count(*)::int as n from tokens where machine_id = ${machineId('fresh')}`;
+    expect(row!.n).toBe(1);
+    expect((await post(enrolled, '/api/v1/hosts/report', report('fresh', packages))).status).toBe(201);
+  });
+
+  it('two tokens reporting a new machine at once: one owns it, the other is refused', async () => {
+    const tokens = await Promise.all([server.tokenFor('agent'), server.tokenFor('agent'), server.tokenFor('agent'), server.tokenFor('agent')]);
+    const statuses = await Promise.all(tokens.map(async (token) => (await post(token, '/api/v1/hosts/report', report('raced', packages))).status));
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 403)).toHaveLength(tokens.length - 1);
+    const [row] = await server.database.sql<{ n: number }[]>`select count(*)::int as n from tokens where machine_id = ${machineId('raced')} and revoked_at is null`;
+    expect(row!.n).toBe(1);
+  });
+
+  it('an admin replaces a host\'s token with replace: true; the earlier token is revoked and the host moves to the new one', async () => {
     const enrollment = await server.tokenFor('enrollment');
     const first = (await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('again'), hostname: 'again' })).body.token as string;
     expect((await post(first, '/api/v1/hosts/report', report('again', packages))).status).toBe(201);
-    const second = await post(enrollment, '/api/v1/hosts/enroll', { machineId: machineId('again'), hostname: 'again' });
+    const second = await post(server.adminToken, '/api/v1/hosts/enroll', { machineId: machineId('again'), hostname: 'again', replace: true });
+    expect(second.status).toBe(201);
     expect(second.body.replaced).toBe(true);
     expect((await post(first, '/api/v1/hosts/report', report('again', packages))).status).toBe(401);
     const fresh = await post(second.body.token as string, '/api/v1/hosts/report', report('again', [...packages, 'vim-9.0-1.x86_64']));
