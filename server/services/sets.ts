@@ -74,11 +74,13 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
 
 export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
   const created = await ctx.sql.begin(async (tx) => {
-    // One creation per name/version at a time; the unique constraint backs this up.
-    await tx`select pg_advisory_xact_lock(hashtextextended(${`set:${request.name}/${request.version}`}, 0))`;
+    // One creation per product line at a time (the unique constraint backs up the exact case): the
+    // version check below must see every version of the name.
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`set:${request.name}`}, 0))`;
     if (await findSet(tx, request.name, request.version)) {
       throw new RpmgateError('conflict', `package set ${request.name}/${request.version} already exists`);
     }
+    await refuseEqualVersion(tx, request.name, request.version);
     const named = await findPackagesByNevra(tx, request.packages);
     if (named.length !== request.packages.length) {
       const found = new Set(named.map((row) => row.nevra));
@@ -122,6 +124,19 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
   });
   await ctx.repositories.changed();
   return created;
+}
+
+/**
+ * Versions of a product line are ordered by rpm's comparison, where 1.0, 1.00 and 01.0 are one
+ * version: a second spelling would make "the newest at a level" ambiguous, so it is refused.
+ */
+async function refuseEqualVersion(sql: Queryable, name: string, version: string): Promise<void> {
+  const same = (await listSets(sql, { name })).find((set) => rpmvercmp(set.version, version) === 0);
+  if (same) {
+    throw new RpmgateError('conflict', `package set ${name}/${same.version} exists, and rpm orders ${version} as the same version; choose another version`, {
+      existing: `${name}/${same.version}`,
+    });
+  }
 }
 
 /** The stored SRPMs that the binaries among `packageIds` were built from. */

@@ -78,8 +78,8 @@ describe('the promotion matrix', () => {
     }
     expect(status).toBe(ok ? 200 : 403);
     if (!ok) {
-      // The 403 names the roles that may (or, for roles refused outright, says which may call).
-      expect(detail).toContain(role);
+      // The 403 names the caller's role and exactly the roles allowed for that level.
+      expect(detail).toContain(`role ${role} may not promote to ${target}; allowed: ${allowed[target]!.join(', ')}`);
     }
     const { body } = await server.admin.get<SetDocument>(`/api/v1/sets/${id}`);
     expect(body.level).toBe(ok ? target : (previous[target] ?? 'integ'));
@@ -151,6 +151,27 @@ describe('history', () => {
     const { body } = await server.admin.get<SetDocument>('/api/v1/sets/race/1');
     expect(body.history).toHaveLength(1);
     expect(body.level).toBe('qa_ready');
+  });
+
+  it('promotions to different levels racing: the history stays a chain that ends at the set\'s level', async () => {
+    // qa_ready and obsolete are both legal from integ: each race ends in one of three ways (one
+    // refused by the compare-and-set, or both applied in either order), never in a broken history.
+    for (let round = 0; round < 10; round++) {
+      await server.admin.post('/api/v1/sets', { name: 'race2', version: String(round), packages: ['rg-epoch-3:1.5-2.noarch'] });
+      const statuses = await Promise.all([
+        statusOf(promote(clients.get('integ')!, `race2/${round}`, 'qa_ready')),
+        statusOf(promote(clients.get('cpe')!, `race2/${round}`, 'obsolete')),
+      ]);
+      for (const status of statuses) expect([200, 409]).toContain(status);
+      const { body } = await server.admin.get<SetDocument>(`/api/v1/sets/race2/${round}`);
+      expect(body.history).toHaveLength(statuses.filter((status) => status === 200).length);
+      let level = 'integ';
+      for (const step of body.history) {
+        expect(step.from).toBe(level);
+        level = step.to;
+      }
+      expect(body.level).toBe(level);
+    }
   });
 });
 

@@ -69,6 +69,17 @@ describe('POST /api/v1/sets', () => {
     expect(error.code).toBe('conflict');
   });
 
+  it('answers 409 for a version rpm orders as equal to an existing one (1.0 and 1.00)', async () => {
+    for (const spelling of ['1.00', '01.0', '1.0.']) {
+      const error = await failure(integ.post('/api/v1/sets', { name: 'hello', version: spelling, packages: ['rg-hello-1.0-1.noarch'] }));
+      expect(error.code, spelling).toBe('conflict');
+      expect(error.message).toContain('hello/1.0');
+    }
+    // Versions rpm tells apart are fine.
+    const { status } = await integ.post('/api/v1/sets', { name: 'hello', version: '1.0.1', packages: ['rg-hello-1.0-1.noarch'] });
+    expect(status).toBe(201);
+  });
+
   it('answers 422 listing unknown packages', async () => {
     const error = await failure(integ.post('/api/v1/sets', { name: 'x', version: '1', packages: ['rg-hello-1.0-1.noarch', 'nope-1-1.noarch'] }));
     expect(error.code).toBe('unprocessable');
@@ -175,6 +186,44 @@ describe('rpmgate set', () => {
     expect(changes.changed).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'rg-hello', direction: 'upgrade' })]));
     expect(changes.added).toContain('rg-lib-2.1-1.x86_64');
     expect(changes.removed).toContain('rg-epoch-3:1.5-2.noarch');
+  });
+
+  it('--no-sources leaves the sources out', async () => {
+    const hello = fixtures.allNamed('rg-hello');
+    const created = await rpmgate(server, integToken, ['--json', 'set', 'create', 'cli-nosrc', '1', hello[0]!.nevra, '--no-sources']);
+    expect(created.code, created.stderr).toBe(0);
+    expect((JSON.parse(created.stdout) as { packages: string[] }).packages).toEqual([hello[0]!.nevra]);
+    const withSources = await rpmgate(server, integToken, ['--json', 'set', 'create', 'cli-src', '1', hello[0]!.nevra]);
+    expect((JSON.parse(withSources.stdout) as { packages: string[] }).packages).toEqual([hello[0]!.nevra, 'rg-hello-1.0-1.src']);
+  });
+
+  it('promote from the command line: the history shows in set show; a refused step is one line and exit 1', async () => {
+    const hello = fixtures.allNamed('rg-hello');
+    expect((await rpmgate(server, integToken, ['set', 'create', 'cli-promo', '1', hello[0]!.nevra])).code).toBe(0);
+    const promoted = await rpmgate(server, integToken, ['set', 'promote', 'cli-promo/1', 'qa_ready', '--comment', 'integration green']);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toContain('qa_ready');
+
+    const refused = await rpmgate(server, integToken, ['set', 'promote', 'cli-promo/1', 'pre_release']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain('allowed: qa, release_manager, admin');
+
+    const qaToken = await server.tokenFor('qa', 'qa-carol');
+    expect((await rpmgate(server, qaToken, ['set', 'promote', 'cli-promo/1', 'pre_release'])).code).toBe(0);
+    const backwards = await rpmgate(server, server.adminToken, ['set', 'promote', 'cli-promo/1', 'qa_ready']);
+    expect(backwards.code).toBe(1);
+    expect(backwards.stderr).toContain('not qa_ready');
+
+    const shown = await rpmgate(server, integToken, ['set', 'show', 'cli-promo/1']);
+    expect(shown.stdout).toMatch(/integ -> qa_ready\s+by integ-bob: integration green/);
+    expect(shown.stdout).toMatch(/qa_ready -> pre_release\s+by qa-carol/);
+    const json = JSON.parse((await rpmgate(server, integToken, ['--json', 'set', 'show', 'cli-promo/1'])).stdout) as SetDocument;
+    expect(json.level).toBe('pre_release');
+    expect(json.history).toEqual([
+      expect.objectContaining({ from: 'integ', to: 'qa_ready', by: 'integ-bob', comment: 'integration green' }),
+      expect.objectContaining({ from: 'qa_ready', to: 'pre_release', by: 'qa-carol', comment: '' }),
+    ]);
   });
 
   it('a bad set reference is a usage error: one line, exit 2', async () => {

@@ -10,7 +10,9 @@ import { readJson } from '../json-body.ts';
 
 // Agents read sets too: `rpmgate-agent check` compares a host with its set's package list.
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
-const promoteRoles = ['integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
+// Who may promote depends on the target level (promotionRoles): any token may ask, and promoteSet
+// answers a 403 that names the roles allowed for the level asked for.
+const askRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 
 export function setRoutes(ctx: AppContext): Hono<HttpEnv> {
   const routes = new Hono<HttpEnv>();
@@ -31,8 +33,7 @@ export function setRoutes(ctx: AppContext): Hono<HttpEnv> {
     return c.json(setDetailView(detail));
   });
 
-  // Every promoting role may call; the level-specific matrix is checked by the service (403 names the roles).
-  routes.post('/:name/:version/promote', allow(...promoteRoles), async (c) => {
+  routes.post('/:name/:version/promote', allow(...askRoles), async (c) => {
     const request = parsePromoteRequest(await readJson(c, ctx.config.maxJsonBytes));
     const detail = await promoteSet(ctx, c.req.param('name'), c.req.param('version'), request, c.get('principal')!);
     return c.json(setDetailView(detail));
