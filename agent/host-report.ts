@@ -3,8 +3,8 @@
 // error now, not a poison file later), plus two members the contract does not name yet: `collectedAt`,
 // so that a report delivered late from the spool still says when it was true, and `reportId`, so that
 // a report sent twice (the answer lost on the way back) can be recognised. Both are kept in the spool
-// and sent as headers (X-Rpmgate-Collected-At, X-Rpmgate-Report-Id), not in the body; the server
-// ignores them today.
+// and sent as headers (X-Rpmgate-Collected-At, X-Rpmgate-Report-Id), not in the body, so that a report
+// sent again keeps its bytes; the server dates the report's changes by the first.
 import { randomUUID } from 'node:crypto';
 import { parseHostReport, type HostReport as ServerHostReport } from '../common/host-report.ts';
 import type { HostFacts, InstalledPackage } from './collect.ts';

@@ -233,6 +233,8 @@ export interface HostWrite {
   digest: Buffer;
   packageCount: number;
   conformance: ConformanceColumns;
+  /** When the agent collected the report (a spooled one arrives later): the time its changes are dated. */
+  collectedAt: Date | null;
 }
 
 /**
@@ -303,13 +305,15 @@ export async function writeReport(
   const c = host.conformance;
   const changed = inventory !== null;
   const changes = inventory?.changes ?? [];
+  // Changes are dated when the agent saw them, never in the future of this server's clock.
+  const changedAt = host.collectedAt && host.collectedAt.getTime() < Date.now() ? host.collectedAt : null;
   const [row] = await sql<HostRowWithDrift[]>`
     with updated as (
       update hosts set
         hostname = ${host.hostname}, os = ${host.os}, arch = ${host.arch}, set_ref = ${host.setRef}, set_id = ${host.setId},
         token_id = ${host.tokenId}, report_sha256 = ${host.reportSha256}, inventory_digest = ${host.digest},
         package_count = ${host.packageCount}, last_report_at = now(), report_count = report_count + 1,
-        last_change_at = case when ${changed} then now() else last_change_at end,
+        last_change_at = case when ${changed} then coalesce(${changedAt}::timestamptz, now()) else last_change_at end,
         conformance_status = ${c.status}, expected_count = ${c.expected}, missing_count = ${c.missing},
         older_count = ${c.older}, newer_count = ${c.newer}, different_count = ${c.different},
         foreign_count = ${c.foreign}, conformance = ${sql.json(c.drift as never)}, conformance_at = now()
@@ -322,7 +326,7 @@ export async function writeReport(
       on conflict on constraint host_inventories_pkey do update set tuple_ids = excluded.tuple_ids
     ), history as (
       insert into host_changes (host_id, changed_at, kind, from_tuple_id, to_tuple_id)
-      select updated.id, now(), change.kind, change.from_id, change.to_id
+      select updated.id, coalesce(${changedAt}::timestamptz, now()), change.kind, change.from_id, change.to_id
       from updated
       cross join unnest(${changes.map((x) => x.kind)}::text[], ${changes.map((x) => x.from)}::int4[], ${changes.map((x) => x.to)}::int4[])
         as change(kind, from_id, to_id)

@@ -55,7 +55,12 @@ export interface ReportOutcome {
  * digest, arch and set are unchanged: no interning, no comparison). Anything unusual (a token's first
  * report, another token, a concurrent report) goes through the locked path, which decides every case.
  */
-export async function recordHostReport(sql: Sql, body: Buffer, principal: Principal): Promise<ReportOutcome> {
+export async function recordHostReport(
+  sql: Sql,
+  body: Buffer,
+  principal: Principal,
+  delivery: { collectedAt: Date | null } = { collectedAt: null },
+): Promise<ReportOutcome> {
   const tokenId = principal.tokenId;
   if (tokenId === null) throw new RpmgateError('forbidden', 'only an agent token bound to a host may report its inventory');
   const reportSha256 = createHash('sha256').update(body).digest();
@@ -108,6 +113,7 @@ export async function recordHostReport(sql: Sql, body: Buffer, principal: Princi
       digest: inventory.digest,
       packageCount: tupleIds.length,
       conformance: conformanceColumns(report.set, result),
+      collectedAt: delivery.collectedAt,
     };
   };
   let write = await prepare(setId);

@@ -64,6 +64,32 @@ describe('POST /api/v1/hosts/report', () => {
     expect(host.history).toHaveLength(3);
   });
 
+  it('dates changes by X-Rpmgate-Collected-At (a report delivered late from a spool), never in the future', async () => {
+    const agent = await agentClient(server);
+    await agent.post('/api/v1/hosts/report', report('late', base));
+    const collectedAt = '2026-01-15T08:30:00.000Z';
+    const changed = [...base, 'vim-minimal-2:8.2.2637-20.el9.x86_64'];
+    await agent.post('/api/v1/hosts/report', report('late', changed), { headers: { 'x-rpmgate-collected-at': collectedAt } });
+    let { body: host } = await server.admin.get<HostDocument>(`/api/v1/hosts/${machineId('late')}`);
+    expect(host.history).toEqual([expect.objectContaining({ kind: 'installed', at: collectedAt })]);
+
+    // A clock ahead of the server's is not believed.
+    const before = Date.now();
+    await agent.post('/api/v1/hosts/report', report('late', base), { headers: { 'x-rpmgate-collected-at': '2099-01-01T00:00:00Z' } });
+    ({ body: host } = await server.admin.get<HostDocument>(`/api/v1/hosts/${machineId('late')}`));
+    const removal = host.history.find((change) => change.kind === 'removed')!;
+    expect(Date.parse(removal.at)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(removal.at)).toBeLessThanOrEqual(Date.now());
+
+    const bad = await agent.request('POST', '/api/v1/hosts/report', {
+      json: report('late', changed),
+      headers: { 'x-rpmgate-collected-at': 'yesterday' },
+      accept: [400],
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { detail: string }).detail).toContain('X-Rpmgate-Collected-At');
+  });
+
   it('an identical report (in any order) changes nothing but the report time and count', async () => {
     const agent = await agentClient(server);
     await agent.post('/api/v1/hosts/report', report('same', base));

@@ -18,6 +18,19 @@ export const fleetReadRoles = ['developer', 'integ', 'qa', 'release_manager', 'c
 /** 100,000 packages of ~150 bytes each fit well within this. */
 const maxReportBytes = 32 * 1024 * 1024;
 
+/**
+ * X-Rpmgate-Collected-At: when the agent read the inventory. A report delivered late from its spool
+ * dates its changes by it; absent, they are dated on arrival.
+ */
+function collectedAtHeader(value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : null;
+  if (!time || Number.isNaN(time.getTime())) {
+    throw new RpmgateError('bad_request', 'X-Rpmgate-Collected-At must be an ISO 8601 time such as 2026-12-02T10:00:00Z');
+  }
+  return time;
+}
+
 export function hostRoutes(ctx: AppContext): Hono<HttpEnv> {
   const routes = new Hono<HttpEnv>();
 
@@ -32,7 +45,7 @@ export function hostRoutes(ctx: AppContext): Hono<HttpEnv> {
     // The bytes, not parsed JSON: an identical report is recognised by their digest before any parsing.
     // arrayBuffer() reads a 100 KB body several times faster than iterating the web stream.
     const body = Buffer.from(await c.req.arrayBuffer());
-    const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!);
+    const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!, { collectedAt: collectedAtHeader(c.req.header('x-rpmgate-collected-at')) });
     return c.json(reportView(outcome), outcome.host.report_count === 1 ? 201 : 200);
   });
 
