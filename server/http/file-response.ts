@@ -12,6 +12,12 @@ export interface FileSource {
   etag: string;
   lastModified?: Date;
   cacheControl: string;
+  /**
+   * Answer 304 on If-None-Match only, never on If-Modified-Since alone: for files whose content can
+   * change twice within the second that Last-Modified resolves (repomd.xml after two promotions),
+   * where a date would call a newer file unmodified.
+   */
+  etagOnly?: boolean;
 }
 
 export function fileResponse(request: Request, file: FileSource): Response {
@@ -49,7 +55,7 @@ function isNotModified(request: Request, file: FileSource): boolean {
     return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag);
   }
   const ifModifiedSince = request.headers.get('if-modified-since');
-  if (ifModifiedSince !== null && file.lastModified) {
+  if (ifModifiedSince !== null && file.lastModified && !file.etagOnly) {
     const since = Date.parse(ifModifiedSince);
     return !Number.isNaN(since) && Math.floor(file.lastModified.getTime() / 1000) * 1000 <= since;
   }

@@ -130,6 +130,52 @@ describe('repodata', () => {
       expect((await fetch(server.url + path)).status, path).toBe(404);
     }
   });
+
+  it('serves a metadata file only under a URL that names a repository', async () => {
+    const repomd = await parseRepomd(Buffer.from(await (await fetch(`${server.url}/repo/set/web/2.0%5egit1/repodata/repomd.xml`)).arrayBuffer()));
+    const href = repomd.records.find((r) => r.type === 'primary')!.href;
+    expect((await fetch(`${server.url}/repo/set/web/2.0%5egit1/${href}`)).status).toBe(200);
+    for (const base of ['/repo/set/nonexistent/9/', '/repo/set/web/9.9/', '/repo/set/nonexistent/9/source/', '/repo/level/gold/', '/repo/level/obsolete/', '/repo/set/web/latest/release/']) {
+      const response = await fetch(`${server.url}${base}${href}`);
+      expect(response.status, base).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('revalidates repomd.xml and repomd.xml.asc by ETag only: If-Modified-Since alone never gets a 304', async () => {
+    for (const file of ['repomd.xml', 'repomd.xml.asc']) {
+      const url = `${server.url}/repo/level/integ/repodata/${file}`;
+      const first = await fetch(url);
+      expect(first.status, file).toBe(200);
+      const etag = first.headers.get('etag')!;
+      const lastModified = first.headers.get('last-modified')!;
+      expect(Date.parse(lastModified), file).not.toBeNaN();
+      // Last-Modified has whole seconds: a change within the same second would carry the same date.
+      const byDate = await fetch(url, { headers: { 'if-modified-since': lastModified } });
+      expect(byDate.status, file).toBe(200);
+      expect(Buffer.from(await byDate.arrayBuffer()).equals(Buffer.from(await first.arrayBuffer())), file).toBe(true);
+      expect((await fetch(url, { headers: { 'if-modified-since': new Date(Date.now() + 86_400_000).toUTCString() } })).status, file).toBe(200);
+      expect((await fetch(url, { headers: { 'if-none-match': etag } })).status, file).toBe(304);
+      expect((await fetch(url, { headers: { 'if-none-match': etag, 'if-modified-since': lastModified } })).status, file).toBe(304);
+      expect((await fetch(url, { headers: { 'if-none-match': '"an-older-generation"', 'if-modified-since': lastModified } })).status, file).toBe(200);
+    }
+  });
+
+  it('after two changes within one second, a client holding the first repomd.xml gets the second, not a 304', async () => {
+    const url = `${server.url}/repo/level/qa_ready/repodata/repomd.xml`;
+    const qualify = async (version: string, nevra: string) => {
+      await server.admin.post('/api/v1/sets', { name: 'second', version, packages: [nevra], allowUnresolved: true });
+      await server.admin.post(`/api/v1/sets/second/${version}/promote`, { level: 'qa_ready' });
+    };
+    await qualify('1', fixtures.byName('rg-epoch').nevra);
+    const first = await fetch(url);
+    const firstBody = Buffer.from(await first.arrayBuffer());
+    await qualify('2', fixtures.byName('rg-lib').nevra);
+    const again = await fetch(url, { headers: { 'if-modified-since': first.headers.get('last-modified')! } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('etag')).not.toBe(first.headers.get('etag'));
+    expect(Buffer.from(await again.arrayBuffer()).equals(firstBody)).toBe(false);
+  });
 });
 
 describe('.repo files', () => {

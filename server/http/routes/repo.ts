@@ -35,7 +35,7 @@ export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
       case 'repomd-asc':
         return serveRepomd(ctx, c, target.address, target.kind === 'repomd-asc');
       case 'metadata':
-        return serveMetadata(ctx, c, target.file);
+        return serveMetadata(ctx, c, target.address, target.file);
       case 'package':
         return servePackage(ctx, c, target.address, target.filename);
     }
@@ -123,12 +123,18 @@ async function serveRepomd(ctx: AppContext, c: Context<HttpEnv>, address: RepoAd
     contentType: signature ? 'application/pgp-signature' : 'application/xml',
     etag: `"${snapshot.etag}${signature ? '.asc' : ''}"`,
     lastModified: new Date(repo.request.timestamp * 1000),
-    // repomd.xml moves with its repository: always revalidate.
+    // repomd.xml moves with its repository: always revalidate, and by ETag only, since two changes
+    // within one second share a Last-Modified.
     cacheControl: 'no-cache',
+    etagOnly: true,
   });
 }
 
-async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, file: string) {
+async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, file: string) {
+  // Files are shared between repositories and outlive the repomd.xml that named them, so any existing
+  // repository may serve any of them; but a URL that names no repository is a 404, as for repomd.xml.
+  // Warm, resolve() answers from memory.
+  await ctx.repositories.resolve(address);
   const found = await ctx.repodata.readFile(file);
   if (!found) throw new RpmgateError('not_found', `no metadata file ${file}`);
   return fileResponse(c.req.raw, {
