@@ -43,6 +43,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .description('compare the installed packages with a set: exit 0 conforming, 1 drifting')
     .requiredOption('--set <set>', 'NAME/VERSION')
     .option('--strict', 'count installed packages that are not in the set as drift')
+    .option('--extra', 'list the installed packages that are not in the set (listed always with --strict)')
     .action(
       run(async (command) => {
         const { checkCommand } = await import('./commands/check.ts');

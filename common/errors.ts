@@ -15,6 +15,8 @@ export const errorCodes = {
   connection: { status: 502, exit: 2, title: 'Cannot reach the server' },
   usage: { status: 400, exit: 2, title: 'Usage error' },
   internal: { status: 500, exit: 2, title: 'Internal error' },
+  // The answer is "no": hosts drift from their set (a command's verdict, not a failed request).
+  drift: { status: 409, exit: 1, title: 'Drift' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

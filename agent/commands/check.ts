@@ -1,4 +1,4 @@
-// `rpmgate-agent check --set NAME/VERSION [--strict]`: compare the installed packages with the set.
+// `rpmgate-agent check --set NAME/VERSION [--strict] [--extra]`: compare the installed packages with the set.
 // Exit 0 when the host conforms, 1 when it drifts. The rules are common/conformance.ts, the same the
 // server applies to reports.
 import { compareInventory, type ConformanceResult, type PackageTuple } from '../../common/conformance.ts';
@@ -10,6 +10,8 @@ import { fetchSet, formatSetReference, parseSetReference, type SetDocument, type
 export interface CheckOptions {
   set: string;
   strict?: boolean;
+  /** List the packages the set does not hold (the OS, mostly), not only count them. */
+  extra?: boolean;
 }
 
 export interface Conformance extends ConformanceResult {
@@ -19,7 +21,7 @@ export interface Conformance extends ConformanceResult {
 
 export async function checkCommand(ctx: AgentContext, options: CheckOptions): Promise<number> {
   const result = await checkConformance(ctx, parseSetReference(options.set), Boolean(options.strict));
-  ctx.out.result(result, () => describeConformance(result));
+  ctx.out.result(result, () => describeConformance(result, { listExtra: Boolean(options.extra) }));
   return result.conforming ? 0 : 1;
 }
 
@@ -36,8 +38,8 @@ export async function compareHost(ctx: AgentContext, set: SetDocument, strict: b
   return { set: formatSetReference(set), arch, ...compareInventory(members, installed, { arch, strict }) };
 }
 
-/** One line per finding, the verdict first. */
-export function describeConformance(result: Conformance): string {
+/** One line per finding, the verdict first. Packages outside the set are listed when strict or asked for. */
+export function describeConformance(result: Conformance, options: { listExtra?: boolean } = {}): string {
   const { counts } = result;
   const lines: string[] = [];
   if (result.conforming) {
@@ -49,8 +51,10 @@ export function describeConformance(result: Conformance): string {
   for (const m of result.older) lines.push(`  older      ${formatNevra(m.installed)} (set has ${evr(m.expected)})`);
   for (const m of result.newer) lines.push(`  newer      ${formatNevra(m.installed)} (set has ${evr(m.expected)})`);
   for (const pkg of result.different) lines.push(`  different  ${formatNevra(pkg)} (not a version or arch the set holds)`);
-  if (result.strict) for (const pkg of result.foreign) lines.push(`  extra      ${formatNevra(pkg)}`);
-  else if (counts.foreign > 0) lines.push(`  (${counts.foreign} other installed package(s) are not in the set; --strict counts them)`);
+  if (result.strict || options.listExtra) for (const pkg of result.foreign) lines.push(`  extra      ${formatNevra(pkg)}`);
+  if (!result.strict && counts.foreign > 0) {
+    lines.push(`  (${counts.foreign} other installed package(s) are not in the set: not drift; --extra lists them, --strict counts them)`);
+  }
   return lines.join('\n');
 }
 

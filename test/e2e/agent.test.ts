@@ -185,13 +185,17 @@ describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availabi
     expect(again.stdout.split('\n')[0]).toBe('nothing to do');
   });
 
-  it('check --strict counts packages outside the set; without it they are foreign, not drift', async () => {
+  it('check --strict counts packages outside the set; without it they are foreign, not drift; --extra lists them', async () => {
     const host = await conformingHost();
     await host.dnf(['install', 'rg-text-1.0-1.noarch'], { repoUrl: `${server.url}/repo/level/integ/`, setopts: gpgOptions });
     const token = await server.tokenFor('agent');
     const lenient = await agent(host, ['check', '--set', 'demo/1.0'], { token });
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout).toContain('(1 other installed package(s) are not in the set; --strict counts them)');
+    expect(lenient.stdout).toContain('(1 other installed package(s) are not in the set: not drift; --extra lists them, --strict counts them)');
+    expect(lenient.stdout).not.toContain('rg-text');
+    const listed = await agent(host, ['check', '--set', 'demo/1.0', '--extra'], { token });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('  extra      rg-text-1.0-1.noarch');
     const strict = await agent(host, ['check', '--set', 'demo/1.0', '--strict'], { token });
     expect(strict.code).toBe(1);
     expect(strict.stdout.trim().split('\n')).toEqual(['drifts from demo/1.0:', '  extra      rg-text-1.0-1.noarch']);

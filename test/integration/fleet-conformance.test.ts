@@ -186,13 +186,19 @@ describe('CLI', () => {
   it('rpmgate hosts --drifting prints a table of the drifting hosts; --json the documents', async () => {
     const token = await server.tokenFor('release_manager');
     const human = await rpmgate(server, token, ['hosts', '--set', 'billing/1.0', '--drifting']);
-    expect(human.code, human.stderr).toBe(0);
+    // Drifting hosts are the answer "no": exit 1, with the count on stderr.
+    expect(human.code, human.stderr).toBe(1);
+    expect(human.stderr.trim()).toMatch(/^rpmgate: \d+ host\(s\) drift from their set$/);
     expect(human.stdout).toMatch(/^HOSTNAME\s+MACHINE-ID\s+SET\s+STATUS/);
     expect(human.stdout).toContain('missing.example.com');
     expect(human.stdout).not.toContain('good.example.com');
     const json = await rpmgate(server, token, ['--json', 'hosts', '--drifting', '--set', 'billing/1.0']);
     const parsed = JSON.parse(json.stdout) as { hosts: Summary[] };
     expect(parsed.hosts.map((h) => h.machineId).sort()).toEqual([...drifting, machineId('answer')].sort());
+    expect(json.code).toBe(1);
+    const none = await rpmgate(server, token, ['hosts', '--set', 'billing/2.0', '--drifting']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout.trim()).toBe('no drifting hosts');
   });
 
   it('rpmgate usage NAME prints versions with host counts and the sets holding it', async () => {

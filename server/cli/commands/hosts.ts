@@ -1,4 +1,6 @@
 // `rpmgate hosts [--set NAME/VERSION] [--drifting] [--strict]`: the fleet with each host's conformance.
+// With --drifting the exit status is the verdict, as for rpmgate-agent check: 0 none drift, 1 some do.
+import { RpmgateError } from '../../../common/errors.ts';
 import type { CommandIo } from '../global-options.ts';
 import { splitReference, table } from './set.ts';
 
@@ -49,4 +51,5 @@ export async function hostsCommand(io: CommandIo, options: HostsOptions): Promis
     const shown = body.total > body.hosts.length ? `\n(${body.hosts.length} of ${body.total} hosts shown)` : '';
     return table(rows) + shown;
   });
+  if (options.drifting && body.total > 0) throw new RpmgateError('drift', `${body.total} host(s) drift from their set`);
 }
