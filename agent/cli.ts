@@ -39,6 +39,19 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     );
 
   program
+    .command('enroll')
+    .description("mint this host's agent token with a fleet's enrollment token and keep it for the report service")
+    .option('--enrollment-token <token>', 'a token of role enrollment (default $RPMGATE_ENROLLMENT_TOKEN)')
+    .option('--env-file <file>', 'where the server URL and agent token go (default /etc/rpmgate/agent.env, under --rpm-root when given)')
+    .option('--replace', "replace the host's live agent token (needs an admin token as --enrollment-token)")
+    .action(
+      run(async (command) => {
+        const { enrollCommand } = await import('./commands/enroll.ts');
+        return enrollCommand(context(command), command.opts());
+      }),
+    );
+
+  program
     .command('check')
     .description('compare the installed packages with a set: exit 0 conforming, 1 drifting')
     .requiredOption('--set <set>', 'NAME/VERSION')

@@ -4,7 +4,7 @@
 // outage, and verified downloads.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,33 @@ describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availabi
     const explicit = await agent(host, ['--json', 'report', '--set', 'other/1.0'], { token });
     expect(explicit.code, explicit.stderr).toBe(0);
     expect(JSON.parse(explicit.stdout)).toMatchObject({ set: 'other/1.0', packages: 3, pending: 0 });
+  });
+
+  it('enroll: mints the host\'s own agent token into a 0600 env file the report service reads; a second enroll is refused', async () => {
+    const host = await conformingHost();
+    const enrollment = await server.tokenFor('enrollment');
+    const enrolled = await agent(host, ['enroll', '--enrollment-token', enrollment]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    const envFile = path.join(host.root, 'etc/rpmgate/agent.env');
+    expect(enrolled.stdout.trim()).toBe(`enrolled ${host.hostname} (${host.machineId}): agent token in ${envFile}`);
+    expect((await stat(envFile)).mode & 0o777).toBe(0o600);
+    const env = Object.fromEntries(
+      (await readFile(envFile, 'utf8')).split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    ) as Record<string, string>;
+    expect(env.RPMGATE_URL).toBe(server.url);
+    expect(env.RPMGATE_TOKEN).toMatch(/^rg_/);
+    expect(await readFile(envFile, 'utf8')).not.toContain(enrollment);
+
+    const report = await agent(host, ['report'], { token: env.RPMGATE_TOKEN });
+    expect(report.code, report.stderr).toBe(0);
+    expect((await server.admin.get<{ reports: number }>(`/api/v1/hosts/${host.machineId}`)).body.reports).toBe(1);
+
+    // The host holds a live token now: the fleet's enrollment token cannot mint another.
+    const again = await agent(host, ['enroll', '--enrollment-token', enrollment]);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toContain('live agent token');
+    expect((await readFile(envFile, 'utf8')).includes(env.RPMGATE_TOKEN!)).toBe(true);
   });
 
   it('report: spools during a server outage and delivers everything afterwards, oldest first', async () => {
