@@ -1,10 +1,12 @@
 // Runs the real createrepo_c (Debian's 0.17) on a temporary directory of RPMs and hands back the paths
 // of the repodata it wrote, so that tests can compare rpmgate's repodata with the reference tool's.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { parseRepomd, type ParsedRepomd } from '../../common/repodata/parse.ts';
 
 const run = promisify(execFile);
@@ -20,6 +22,8 @@ export interface CreaterepoResult {
   /** The repository directory (holding the symlinks and repodata/). */
   dir: string;
   repomdPath: string;
+  /** repomd.xml as createrepo_c wrote it. */
+  repomdXml: string;
   repomd: ParsedRepomd;
   primary: string;
   filelists: string;
@@ -54,15 +58,37 @@ export async function runCreaterepo(inputs: readonly CreaterepoInput[], extraArg
     }
     await run('createrepo_c', ['--no-database', '--workers', '1', ...extraArgs, dir], { maxBuffer: 16 * 1024 * 1024 });
     const repomdPath = path.join(dir, 'repodata', 'repomd.xml');
-    const repomd = await parseRepomd(await readFile(repomdPath));
+    const repomdXml = await readFile(repomdPath, 'utf8');
+    const repomd = await parseRepomd(repomdXml);
     const hrefOf = (type: string): string => {
       const record = repomd.records.find((r) => r.type === type);
       if (!record) throw new Error(`createrepo_c wrote no ${type} record`);
       return path.join(dir, record.href);
     };
-    return { dir, repomdPath, repomd, primary: hrefOf('primary'), filelists: hrefOf('filelists'), other: hrefOf('other'), cleanup };
+    return { dir, repomdPath, repomdXml, repomd, primary: hrefOf('primary'), filelists: hrefOf('filelists'), other: hrefOf('other'), cleanup };
   } catch (error) {
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * repomd.xml with what two writers of the same packages may not share blanked out: checksums (file
+ * names carry them too), sizes, timestamps and the revision. What is left must agree with
+ * createrepo_c: the XML declaration, namespaces, elements, attributes and their order, the records
+ * present and their order.
+ */
+export function repomdSkeleton(xml: string): string {
+  return xml
+    .replace(/<revision>[^<]*<\/revision>/, '<revision>REVISION</revision>')
+    .replace(/\b[0-9a-f]{64}\b/g, 'SHA256')
+    .replace(/<(timestamp|size|open-size)>\d+<\/\1>/g, '<$1>N</$1>');
+}
+
+/** What a repomd.xml record must state of the file it names, computed from the file's bytes. */
+export function recordFacts(bytes: Buffer, href: string): { checksum: string; size: number; openChecksum?: string; openSize?: number } {
+  const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+  if (!href.endsWith('.gz')) return { checksum: sha256(bytes), size: bytes.length };
+  const open = gunzipSync(bytes);
+  return { checksum: sha256(bytes), size: bytes.length, openChecksum: sha256(open), openSize: open.length };
 }
