@@ -146,9 +146,16 @@ describe.skipIf(!availability.ok)('signed by the server', () => {
       await gpg.gpg(['--quick-gen-key', '--passphrase', '', 'Wrong Key <wrong@example.com>', 'rsa3072', 'sign', 'never']);
       const wrongKey = path.join(work, 'wrong.asc');
       await writeFile(wrongKey, (await gpg.gpg(['--armor', '--export', 'wrong@example.com'])).stdout);
-      await expect(
-        root.dnf(['install', 'rg-app'], { repoUrl: `${server.url}/repo/set/small/1/`, setopts: ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=file://${wrongKey}`] }),
-      ).rejects.toThrow(/GPG|signature/i);
+      const refusal = await root
+        .dnf(['install', 'rg-app'], { repoUrl: `${server.url}/repo/set/small/1/`, setopts: ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=file://${wrongKey}`] })
+        .then(
+          (output) => `dnf succeeded: ${output}`,
+          (error: Error) => error.message,
+        );
+      // dnf imported the wrong key, then refused the repository's metadata with it (DNF-ON-DEBIAN.md).
+      expect(refusal).toMatch(/^ Userid {5}: "Wrong Key <wrong@example\.com>"$/m);
+      expect(refusal).toMatch(/^Error: Failed to download metadata for repo 'gate': repomd\.xml GPG signature verification error: Bad GPG signature$/m);
+      expect(await root.installed()).toEqual([]);
 
       const copy = path.join(work, 'tampered-repo');
       await mirror(`${server.url}/repo/set/small/1/`, copy);
