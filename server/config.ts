@@ -35,7 +35,7 @@ export function readConfig(env: Env = process.env): Config {
     port: readInteger(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
     dataDir: path.resolve(env.RPMGATE_DATA_DIR || './var'),
-    databaseUrl: env.DATABASE_URL || null,
+    databaseUrl: readDatabaseUrl(env),
     adminToken: readAdminToken(env),
     baseUrl: readBaseUrl(env),
     maxUploadBytes: readInteger(env, 'RPMGATE_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
@@ -65,6 +65,22 @@ function readAdminToken(env: Env): string | null {
   // A short bootstrap token would be guessable: refuse it rather than run insecurely.
   if (token.length < 16) throw new RpmgateError('usage', 'RPMGATE_ADMIN_TOKEN must be at least 16 characters');
   return token;
+}
+
+function readDatabaseUrl(env: Env): string | null {
+  const raw = env.DATABASE_URL;
+  if (!raw) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    // The URL itself may hold a password: name its form, not its text.
+    throw new RpmgateError('usage', 'DATABASE_URL must be a postgres:// URL, e.g. postgres://user:password@host:5432/rpmgate');
+  }
+  return raw;
 }
 
 function readBaseUrl(env: Env): string | null {

@@ -107,6 +107,7 @@ describe('rpmgate serve', () => {
     expect(((await response.json()) as unknown[]).length).toBe(1);
     child.kill('SIGINT');
     expect(await exited(child)).toBe(0);
+    expect(postgresRunning()).toBe(false);
     const migrate = await runCli('rpmgate', ['migrate'], { RPMGATE_DATA_DIR: dataDir, DATABASE_URL: '' });
     expect(migrate.code, migrate.stderr).toBe(0);
     expect(migrate.stdout).toMatch(/up to date/);

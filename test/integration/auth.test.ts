@@ -1,7 +1,10 @@
 // Authentication and role checks through the real HTTP server: every API route refuses requests
-// without a token, unknown tokens and wrong roles, with application/problem+json.
+// without a token, unknown tokens and wrong roles, with application/problem+json. The table below is
+// checked against the routes the application really has, so a new route cannot go untested.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roles } from '../../common/roles.ts';
+import { createApp } from '../../server/http/app.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -13,15 +16,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Every API route: method, path, and the roles the contract allows. */
-const apiRoutes: { method: string; path: string; roles: string[] }[] = [
+/** Every API route: method, path, the roles the contract allows, and a body that gets past parsing. */
+const apiRoutes: { method: string; path: string; roles: string[]; body?: string }[] = [
   { method: 'POST', path: '/api/v1/packages', roles: ['developer', 'integ', 'admin'] },
   { method: 'GET', path: '/api/v1/packages', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'GET', path: '/api/v1/packages/foo-1-1.noarch', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'POST', path: '/api/v1/sets', roles: ['integ', 'admin'] },
   { method: 'GET', path: '/api/v1/sets', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] },
   { method: 'GET', path: '/api/v1/sets/a/1', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] },
-  { method: 'POST', path: '/api/v1/sets/a/1/promote', roles: ['integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  // Who may promote depends on the level; qa_ready: integ and admin (the matrix is promotion.test.ts).
+  { method: 'POST', path: '/api/v1/sets/a/1/promote', roles: ['integ', 'admin'], body: '{"level":"qa_ready"}' },
   { method: 'POST', path: '/api/v1/tokens', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/hosts/report', roles: ['agent'] },
   { method: 'POST', path: '/api/v1/hosts/enroll', roles: ['enrollment', 'admin'] },
@@ -29,6 +33,10 @@ const apiRoutes: { method: string; path: string; roles: string[] }[] = [
   { method: 'GET', path: '/api/v1/hosts/0123456789abcdef0123456789abcdef', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'GET', path: '/api/v1/sets/a/1/conformance', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'GET', path: '/api/v1/components/foo/usage', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'GET', path: '/api/v1/keys', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'POST', path: '/api/v1/keys', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/keys/ABCDEF/activate', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/keys/ABCDEF/retire', roles: ['admin'] },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {
@@ -53,14 +61,29 @@ describe('authentication', () => {
     expect(response.status).toBe(401);
   });
 
-  it.each(apiRoutes)('$method $path refuses every role the contract does not allow', async ({ method, path, roles }) => {
-    const refused = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'].filter((role) => !roles.includes(role));
+  it.each(apiRoutes)('$method $path refuses every role the contract does not allow', async ({ method, path, roles: allowed, body }) => {
+    const refused = roles.filter((role) => !allowed.includes(role));
     for (const role of refused) {
-      const token = await server.tokenFor(role as never);
-      const response = await call(method, path, token);
+      const token = await server.tokenFor(role);
+      const response = await call(method, path, token, body);
       expect(response.status, `${role} on ${method} ${path}`).toBe(403);
       const problem = (await response.json()) as { detail: string };
       expect(problem.detail).toContain(role);
+    }
+  });
+
+  it('the table above names every API route the application has', () => {
+    const app = createApp(server.server.context);
+    const handlers = app.routes.filter((route) => route.path.startsWith('/api/v1/') && route.method !== 'ALL' && !route.path.endsWith('*'));
+    const declared = [...new Set(handlers.map((route) => `${route.method} ${route.path}`))];
+    expect(declared.length).toBeGreaterThan(10);
+    for (const route of declared) {
+      const [method, pattern] = route.split(' ') as [string, string];
+      const matcher = new RegExp(`^${pattern.replace(/:[A-Za-z]+/g, '[^/]+').replace(/\/$/, '')}/?$`);
+      expect(
+        apiRoutes.some((entry) => entry.method === method && matcher.test(entry.path)),
+        `${route} is not in the table: add it with the roles it allows`,
+      ).toBe(true);
     }
   });
 

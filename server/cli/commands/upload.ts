@@ -42,7 +42,8 @@ export async function uploadCommand(io: CommandIo, files: string[]): Promise<voi
 async function uploadOne(io: CommandIo, file: string): Promise<FileOutcome> {
   try {
     const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) return { file, outcome: 'refused', error: 'no such file' };
+    if (!info) return { file, outcome: 'refused', error: 'no such file' };
+    if (!info.isFile()) return { file, outcome: 'refused', error: info.isDirectory() ? 'a directory, not an RPM file' : 'not a regular file' };
     const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
     const response = await io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
       body,
