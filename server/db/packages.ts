@@ -29,6 +29,8 @@ export interface PackageRow {
   header_end: number;
   uploaded_at: Date;
   uploaded_by: string;
+  /** When the current served file began to be served: the upload, or the last re-signing (sql/0010). */
+  served_since: Date;
 }
 
 export interface NewPackage {
@@ -71,13 +73,13 @@ export async function insertPackage(sql: Queryable, record: NewPackage): Promise
     insert into packages (
       nevra, name, epoch, version, release, arch, is_source, sourcerpm, filename,
       original_sha256, original_size, sha256, size, summary, license, url, vendor, buildhost, buildtime,
-      installed_size, header_start, header_end, uploaded_at, uploaded_by, signed_by
+      installed_size, header_start, header_end, uploaded_at, uploaded_by, signed_by, served_since
     ) values (
       ${record.nevra}, ${pkg.name}, ${pkg.epoch}, ${pkg.version}, ${pkg.release}, ${pkg.arch}, ${pkg.isSource},
       ${pkg.sourcerpm}, ${record.filename}, ${record.originalSha256}, ${record.originalSize}, ${record.sha256},
       ${record.size}, ${pkg.summary}, ${pkg.license}, ${pkg.url}, ${pkg.vendor}, ${pkg.buildhost}, ${pkg.buildtime},
       ${pkg.sizes.installed}, ${record.headerRange.start}, ${record.headerRange.end}, ${record.uploadedAt},
-      ${record.uploadedBy}, ${record.signedBy}
+      ${record.uploadedBy}, ${record.signedBy}, ${record.uploadedAt}
     )
     returning *`;
   const id = row!.id;

@@ -1,11 +1,14 @@
 // Re-signing after a key change, as a background job: one at a time, with progress, started when an
 // admin makes another key current and at server start when packages carry another key's signature
-// (RPMGATE_SIGNING_KEY_FILE pointed at a new key). Each re-signed package gets its repodata
-// fragments rendered again, and repositories move to a new generation.
+// (RPMGATE_SIGNING_KEY_FILE pointed at a new key). Each re-signed package gets a new served file
+// under a new href and its repodata fragments rendered again; the file it replaces stays served at
+// its own href (sql/0010). Repositories move to a new generation per group of packages, not per
+// package, and once more at the end.
 import { readRpmFile } from '../../common/rpm/reader.ts';
 import type { AppContext } from '../context.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import type { Queryable } from '../db/queryable.ts';
+import { replaceServedFile } from '../db/served-files.ts';
 import { resignPackages, type RotationStore } from '../signing/rotation.ts';
 import type { SignedFile } from '../signing/package-signer.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
@@ -26,8 +29,10 @@ export interface RotationStatus {
 
 export class KeyRotationJob {
   private status: RotationStatus = { state: 'idle', fingerprint: null, total: 0, resigned: 0, failed: [], startedAt: null, finishedAt: null };
-  private running: Promise<void> | null = null;
-  private readonly abort = new AbortController();
+  private running: { done: Promise<void>; abort: AbortController } | null = null;
+  /** start() calls, one after the other: two activations in a row must not start two runs. */
+  private starts: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly ctx: RotationContext) {}
 
@@ -35,45 +40,72 @@ export class KeyRotationJob {
     return { ...this.status, failed: [...this.status.failed] };
   }
 
-  /** Starts re-signing unless a run is under way (that run picks up the key it started with; start again after). */
-  async start(): Promise<RotationStatus> {
-    if (this.running) return this.current();
+  /**
+   * Starts re-signing for the current key. A run under way for another key (a second activation
+   * mid-run) is stopped between two packages and replaced by a run for this one, which lists every
+   * package not signed by it, so none is left on the interim key; a run for this key goes on.
+   */
+  start(): Promise<RotationStatus> {
+    const started = this.starts.then(() => this.restart());
+    this.starts = started.catch(() => undefined);
+    return started;
+  }
+
+  private async restart(): Promise<RotationStatus> {
+    if (this.stopped) return this.current();
     const fingerprint = this.ctx.keyring.current().info.fingerprint;
+    if (this.running && this.status.fingerprint === fingerprint) return this.current();
+    const superseded = this.running !== null;
+    if (this.running) {
+      this.running.abort.abort();
+      await this.running.done;
+    }
     const total = await countPackagesToResign(this.ctx.sql, fingerprint);
-    if (total === 0) return this.current();
-    this.status = { state: 'running', fingerprint, total, resigned: 0, failed: [], startedAt: new Date().toISOString(), finishedAt: null };
-    this.running = this.run().finally(() => {
-      this.running = null;
+    if (total === 0) {
+      if (superseded) this.status = { ...this.status, state: 'done', fingerprint, total: 0, resigned: 0, failed: [] };
+      return this.current();
+    }
+    const status: RotationStatus = { state: 'running', fingerprint, total, resigned: 0, failed: [], startedAt: new Date().toISOString(), finishedAt: null };
+    this.status = status;
+    const abort = new AbortController();
+    const run = { abort, done: this.run(status, abort.signal) };
+    this.running = run;
+    void run.done.finally(() => {
+      if (this.running === run) this.running = null;
     });
     return this.current();
   }
 
-  /** Waits for the job under way, if any (tests, shutdown). */
+  /** Waits for the job under way, if any (tests, shutdown); a restart waits for its new run. */
   async settled(): Promise<void> {
-    await this.running;
+    await this.starts;
+    while (this.running) await this.running.done;
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.running;
+    this.stopped = true;
+    await this.starts;
+    this.running?.abort.abort();
+    await this.running?.done;
   }
 
-  private async run(): Promise<void> {
+  /** One run; `status` is this run's own, replaced (not written) by a run that supersedes it. */
+  private async run(status: RotationStatus, signal: AbortSignal): Promise<void> {
     try {
       const report = await resignPackages(databaseRotationStore(this.ctx), this.ctx.keyring, {
-        signal: this.abort.signal,
+        signal,
         onProgress: (progress) => {
-          if (progress.outcome === 'resigned') this.status.resigned++;
-          if (progress.outcome === 'failed') this.status.failed.push({ nevra: progress.candidate.nevra, error: progress.error ?? '' });
+          if (progress.outcome === 'resigned') status.resigned++;
+          if (progress.outcome === 'failed') status.failed.push({ nevra: progress.candidate.nevra, error: progress.error ?? '' });
         },
       });
-      this.status.state = report.complete ? 'done' : 'idle';
-      this.ctx.log.info('packages re-signed', { fingerprint: report.fingerprint, resigned: report.resigned, failed: report.failed.length });
+      status.state = report.complete ? 'done' : 'idle';
+      this.ctx.log.info('packages re-signed', { fingerprint: report.fingerprint, resigned: report.resigned, failed: report.failed.length, complete: report.complete });
     } catch (error) {
-      this.status.state = 'failed';
+      status.state = 'failed';
       this.ctx.log.error('re-signing failed', { error: String(error) });
     } finally {
-      this.status.finishedAt = new Date().toISOString();
+      status.finishedAt = new Date().toISOString();
     }
   }
 }
@@ -98,24 +130,22 @@ function databaseRotationStore(ctx: RotationContext): RotationStore {
     adopt: (tempFile, sha256) => ctx.store.adopt(tempFile, sha256),
     async replaceServedFile(candidate, served: SignedFile) {
       const parsed = await readRpmFile(ctx.store.blobPath(served.sha256));
-      const replaced = await ctx.sql.begin(async (tx) => {
-        const [row] = await tx<{ filename: string; uploaded_at: Date }[]>`
-          update packages
-             set sha256 = ${served.sha256}, size = ${served.size}, header_start = ${served.headerRange.start},
-                 header_end = ${served.headerRange.end}, signed_by = ${served.signedBy}
-           where id = ${Number(candidate.id)} and sha256 = ${candidate.sha256}
-          returning filename, uploaded_at`;
+      return ctx.sql.begin(async (tx) => {
+        const row = await replaceServedFile(tx, Number(candidate.id), candidate.sha256, served);
         if (!row) return false;
         const fragments = renderPackageRepodata(parsed.package, { ...served, filename: row.filename, uploadedAt: row.uploaded_at });
         await tx`
           update package_repodata
              set primary_xml = ${fragments.primary}, filelists_xml = ${fragments.filelists}, other_xml = ${fragments.other}
-           where package_id = ${Number(candidate.id)}`;
-        await bumpRepoGeneration(tx, 'packages');
+           where package_id = ${row.id}`;
         return true;
       });
-      if (replaced) await ctx.repositories.changed();
-      return replaced;
+    },
+    async publishReplacements() {
+      // The replacements committed without a generation of their own. A repository answered meanwhile
+      // from its previous generation names previous files, which are still served: it is only late.
+      await bumpRepoGeneration(ctx.sql, 'packages');
+      await ctx.repositories.changed();
     },
   };
 }

@@ -33,11 +33,19 @@ export interface RotationStore {
   adopt(tempFile: string, sha256: string): Promise<void>;
   /**
    * In one transaction: if the package's served sha256 is still `candidate.sha256`, record the new
-   * served file (sha256, size, header-range, signed_by) and re-render the package's repodata (its
-   * checksum, size and header-range changed), and return true; otherwise change nothing and return
-   * false. The old served blob is left for the blob collector (a repository version may name it).
+   * served file (sha256, size, header-range, signed_by) and the replaced one as a previous file,
+   * re-render the package's repodata (its checksum, href, size and header-range changed), and return
+   * true; otherwise change nothing and return false. The replaced blob is kept and stays served at its
+   * own href: a host's cached primary.xml names it. Repositories need not see the change before
+   * publishReplacements.
    */
   replaceServedFile(candidate: ResignCandidate, served: SignedFile): Promise<boolean>;
+  /**
+   * Makes every replacement committed since the last call visible to repositories at once (one
+   * repodata generation): each generation is a new repomd.xml for every repository, which must not
+   * come once per package.
+   */
+  publishReplacements(): Promise<void>;
 }
 
 export interface RotationProgress {
@@ -49,6 +57,10 @@ export interface RotationProgress {
 export interface RotationOptions {
   /** Packages listed per query (default 100). */
   batchSize?: number;
+  /** Replacements published together (default 100)... */
+  publishEvery?: number;
+  /** ...or after this long since the last publication, whichever comes first (default 1000 ms). */
+  publishIntervalMs?: number;
   /** Stops between packages when aborted; the report says how far it got. */
   signal?: AbortSignal;
   onProgress?: (progress: RotationProgress) => void;
@@ -68,31 +80,48 @@ export interface RotationReport {
 
 /**
  * Signs every package not yet signed by the current key, from its original blob. The key is taken
- * once at the start: if it changes during the run, run again. A package that fails (its original
- * blob missing or damaged) is reported and skipped; the others go on.
+ * once at the start: if it changes during the run, abort and run again. A package that fails (its
+ * original blob missing or damaged) is reported and skipped; the others go on. Replacements are
+ * published in groups (publishEvery, publishIntervalMs), and whatever is left when the run ends,
+ * aborted or not, before it resolves: once it has, repositories show every package it re-signed.
  */
 export async function resignPackages(store: RotationStore, keys: SigningKeySource, options: RotationOptions = {}): Promise<RotationReport> {
   const key = keys.current();
   const fingerprint = key.info.fingerprint;
   const batchSize = options.batchSize ?? 100;
+  const publishEvery = options.publishEvery ?? 100;
+  const publishIntervalMs = options.publishIntervalMs ?? 1000;
   const report: RotationReport = { fingerprint, resigned: 0, changedMeanwhile: 0, failed: [], complete: false };
+  let unpublished = 0;
+  let publishedAt = Date.now();
+  const publish = async () => {
+    unpublished = 0;
+    publishedAt = Date.now();
+    await store.publishReplacements();
+  };
   let after: string | null = null;
-  for (;;) {
-    const batch = await store.listPackagesToResign(fingerprint, after, batchSize);
-    if (batch.length === 0) break;
-    for (const candidate of batch) {
-      if (options.signal?.aborted) return report;
-      after = candidate.id;
-      const progress = await resignOne(store, candidate, key, options);
-      if (progress.outcome === 'resigned') report.resigned++;
-      else if (progress.outcome === 'changed-meanwhile') report.changedMeanwhile++;
-      else report.failed.push({ id: candidate.id, nevra: candidate.nevra, error: progress.error ?? 'unknown error' });
-      options.onProgress?.(progress);
+  try {
+    for (;;) {
+      const batch = await store.listPackagesToResign(fingerprint, after, batchSize);
+      if (batch.length === 0) break;
+      for (const candidate of batch) {
+        if (options.signal?.aborted) return report;
+        after = candidate.id;
+        const progress = await resignOne(store, candidate, key, options);
+        if (progress.outcome === 'resigned') report.resigned++;
+        else if (progress.outcome === 'changed-meanwhile') report.changedMeanwhile++;
+        else report.failed.push({ id: candidate.id, nevra: candidate.nevra, error: progress.error ?? 'unknown error' });
+        if (progress.outcome === 'resigned') unpublished++;
+        if (unpublished >= publishEvery || (unpublished > 0 && Date.now() - publishedAt >= publishIntervalMs)) await publish();
+        options.onProgress?.(progress);
+      }
+      if (batch.length < batchSize) break;
     }
-    if (batch.length < batchSize) break;
+    report.complete = true;
+    return report;
+  } finally {
+    if (unpublished > 0) await publish();
   }
-  report.complete = true;
-  return report;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Signing through the real server, checked with real tools only: rpmkeys verifies every served RPM
 // with the served key; gpg verifies repomd.xml.asc; dnf with gpgcheck and repo_gpgcheck installs, and
 // refuses a wrong key or a tampered repomd.xml; installed packages pass rpm -V; a key rotation keeps
-// hosts working through the overlap.
+// hosts working through the overlap, including a host whose dnf cached the metadata before it.
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { corpusRpms } from '../support/corpus-rpms.ts';
-import { createDnfRoot, dnfAvailable } from '../support/dnf-root.ts';
+import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { createGpgHome, createRpmRoot, signatureLines } from '../support/rpm-tools.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { toolsRequired } from '../support/requirements.ts';
@@ -34,7 +34,6 @@ async function bytesOf(url: string): Promise<Buffer> {
 /** Mirrors a served repository into dir (repomd, its signature, metadata, packages); returns the package files. */
 async function mirror(baseUrl: string, dir: string): Promise<string[]> {
   await mkdir(path.join(dir, 'repodata'), { recursive: true });
-  await mkdir(path.join(dir, 'Packages'), { recursive: true });
   const repomd = await bytesOf(`${baseUrl}repodata/repomd.xml`);
   await writeFile(path.join(dir, 'repodata/repomd.xml'), repomd);
   await writeFile(path.join(dir, 'repodata/repomd.xml.asc'), await bytesOf(`${baseUrl}repodata/repomd.xml.asc`));
@@ -47,6 +46,8 @@ async function mirror(baseUrl: string, dir: string): Promise<string[]> {
     const href = entry.location.href!;
     const bytes = await bytesOf(baseUrl + href.split('/').map(encodeURIComponent).join('/'));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(entry.pkgid);
+    // Packages/<digest>/<NVRA>.rpm: a directory per file.
+    await mkdir(path.dirname(path.join(dir, href)), { recursive: true });
     await writeFile(path.join(dir, href), bytes);
     files.push(path.join(dir, href));
   }
@@ -172,55 +173,82 @@ describe.skipIf(!availability.ok)('signed by the server', () => {
   });
 
   it('a key rotation re-signs packages, publishes both keys during the overlap, then only the new one', async () => {
-    const before = await server.admin.get<{ current: { fingerprint: string; shortKeyId: string } }>('/api/v1/keys');
-    const added = await server.admin.post<{ fingerprint: string; shortKeyId: string; status: string }>('/api/v1/keys', {});
-    expect(added.body.status).toBe('published');
-    const activated = await server.admin.post<{ rotation: { state: string; total: number } }>(`/api/v1/keys/${added.body.fingerprint}/activate`, {});
-    expect(activated.status).toBe(202);
-    await expect
-      .poll(async () => (await server.admin.get<{ rotation: { state: string } }>('/api/v1/keys')).body.rotation.state, { timeout: 120_000, interval: 500 })
-      .toBe('done');
+    const before = await server.admin.get<{ current: { fingerprint: string; keyId: string } }>('/api/v1/keys');
+    const repoUrl = `${server.url}/repo/set/small/1/`;
+    const setopts = ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=${server.url}/keys/rpmgate.asc`];
+    // A host whose dnf cached the metadata before the rotation, and keeps it a day as a set's .repo file says.
+    const cached = await createDnfRoot();
+    const cachedSetopts = [...setopts, '*.metadata_expire=86400'];
+    try {
+      await cached.dnf(['makecache'], { repoUrl, setopts: cachedSetopts });
 
-    // Both keys published: a host that trusts only the old key still finds it; new packages verify with the new one.
-    const published = (await bytesOf(`${server.url}/keys/rpmgate.asc`)).toString();
-    const gpg = await createGpgHome();
-    try {
-      await gpg.importKeys(published);
-      const listed = (await gpg.gpg(['--list-keys', '--with-colons'])).stdout;
-      expect(listed).toContain(before.body.current.fingerprint.toUpperCase());
-      expect(listed).toContain(added.body.fingerprint.toUpperCase());
-    } finally {
-      await gpg.cleanup();
-    }
-    const rpmRoot = await createRpmRoot();
-    const root = await createDnfRoot();
-    try {
-      const keyFile = path.join(work, 'both.asc');
-      await writeFile(keyFile, published);
-      await rpmRoot.importKey(keyFile);
-      const files = await mirror(`${server.url}/repo/set/small/1/`, path.join(work, 'rotated'));
-      for (const file of files) {
-        expect(signatureLines((await rpmRoot.checkSignature(file)).stdout)).toContain(`Header V4 RSA/SHA256 Signature, key ID ${added.body.shortKeyId}: OK`);
+      const added = await server.admin.post<{ fingerprint: string; keyId: string; shortKeyId: string; status: string }>('/api/v1/keys', {});
+      expect(added.body.status).toBe('published');
+      const activated = await server.admin.post<{ rotation: { state: string; total: number } }>(`/api/v1/keys/${added.body.fingerprint}/activate`, {});
+      expect(activated.status).toBe(202);
+      await expect
+        .poll(async () => (await server.admin.get<{ rotation: { state: string } }>('/api/v1/keys')).body.rotation.state, { timeout: 120_000, interval: 500 })
+        .toBe('done');
+
+      // Without a refresh, dnf installs from the primary.xml it cached before the rotation: its hrefs
+      // name the files signed by the previous key, still served, and verified with the key it imported.
+      await cached.dnf(['install', 'rg-app'], { repoUrl, setopts: cachedSetopts });
+      expect(await cached.installed()).toContain(fixtures.byName('rg-app').nevra);
+      expect(await installedSigner(cached, 'rg-app')).toBe(before.body.current.keyId);
+      // After a refresh: the new metadata and the file signed by the new key, which dnf imports from
+      // the gpgkey URL (both keys are published during the overlap) and verifies.
+      await cached.dnf(['--refresh', 'reinstall', 'rg-app'], { repoUrl, setopts: cachedSetopts });
+      expect(await cached.installed()).toContain(fixtures.byName('rg-app').nevra);
+      expect(await installedSigner(cached, 'rg-app')).toBe(added.body.keyId);
+
+      // Both keys published: a host that trusts only the old key still finds it; new packages verify with the new one.
+      const published = (await bytesOf(`${server.url}/keys/rpmgate.asc`)).toString();
+      const gpg = await createGpgHome();
+      try {
+        await gpg.importKeys(published);
+        const listed = (await gpg.gpg(['--list-keys', '--with-colons'])).stdout;
+        expect(listed).toContain(before.body.current.fingerprint.toUpperCase());
+        expect(listed).toContain(added.body.fingerprint.toUpperCase());
+      } finally {
+        await gpg.cleanup();
       }
-      await root.dnf(['install', 'rg-app'], {
-        repoUrl: `${server.url}/repo/set/small/1/`,
-        setopts: ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=${server.url}/keys/rpmgate.asc`],
-      });
-      expect(await root.installed()).toContain(fixtures.byName('rg-app').nevra);
-    } finally {
-      await rpmRoot.cleanup();
-      await root.cleanup();
-    }
+      const rpmRoot = await createRpmRoot();
+      const root = await createDnfRoot();
+      try {
+        const keyFile = path.join(work, 'both.asc');
+        await writeFile(keyFile, published);
+        await rpmRoot.importKey(keyFile);
+        const files = await mirror(repoUrl, path.join(work, 'rotated'));
+        for (const file of files) {
+          expect(signatureLines((await rpmRoot.checkSignature(file)).stdout)).toContain(`Header V4 RSA/SHA256 Signature, key ID ${added.body.shortKeyId}: OK`);
+        }
+        await root.dnf(['install', 'rg-app'], { repoUrl, setopts });
+        expect(await root.installed()).toContain(fixtures.byName('rg-app').nevra);
+      } finally {
+        await rpmRoot.cleanup();
+        await root.cleanup();
+      }
 
-    await server.admin.post(`/api/v1/keys/${before.body.current.fingerprint}/retire`, {});
-    const gpgAfter = await createGpgHome();
-    try {
-      await gpgAfter.importKeys((await bytesOf(`${server.url}/keys/rpmgate.asc`)).toString());
-      const listed = (await gpgAfter.gpg(['--list-keys', '--with-colons'])).stdout;
-      expect(listed).not.toContain(before.body.current.fingerprint.toUpperCase());
-      expect(listed).toContain(added.body.fingerprint.toUpperCase());
+      await server.admin.post(`/api/v1/keys/${before.body.current.fingerprint}/retire`, {});
+      const gpgAfter = await createGpgHome();
+      try {
+        await gpgAfter.importKeys((await bytesOf(`${server.url}/keys/rpmgate.asc`)).toString());
+        const listed = (await gpgAfter.gpg(['--list-keys', '--with-colons'])).stdout;
+        expect(listed).not.toContain(before.body.current.fingerprint.toUpperCase());
+        expect(listed).toContain(added.body.fingerprint.toUpperCase());
+      } finally {
+        await gpgAfter.cleanup();
+      }
     } finally {
-      await gpgAfter.cleanup();
+      await cached.cleanup();
     }
   });
 });
+
+/** The long key ID (16 hex) of an installed package's header signature, as rpm prints it. */
+async function installedSigner(root: DnfRoot, name: string): Promise<string> {
+  const line = await root.rpm(['-q', '--qf', '%{RSAHEADER:pgpsig}\\n', name]);
+  const match = /Key ID ([0-9a-f]{16})/.exec(line);
+  expect(match, line).not.toBeNull();
+  return match![1]!;
+}

@@ -4,7 +4,9 @@
 import { Hono, type Context } from 'hono';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { AppContext } from '../../context.ts';
+import { findServedFile } from '../../db/served-files.ts';
 import { findRepoPackage } from '../../repodata/queries.ts';
+import { hrefDigestLength } from '../../services/package-repodata.ts';
 import { renderRepoFile, repoId } from '../../services/repo-file.ts';
 import type { RepoAddress } from '../../services/repositories.ts';
 import { requireRoles } from '../auth.ts';
@@ -16,9 +18,11 @@ type RepoTarget =
   | { kind: 'index'; address: RepoAddress }
   | { kind: 'repomd' | 'repomd-asc'; address: RepoAddress }
   | { kind: 'metadata'; address: RepoAddress; file: string }
-  | { kind: 'package'; address: RepoAddress; filename: string };
+  /** digest: the href's directory (Packages/<digest>/<file>), or null for the alias Packages/<file>. */
+  | { kind: 'package'; address: RepoAddress; filename: string; digest: string | null };
 
 const immutable = 'public, max-age=31536000, immutable';
+const hrefDigest = new RegExp(`^[0-9a-f]{${hrefDigestLength}}$`);
 const anyRole = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 
 export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
@@ -37,7 +41,7 @@ export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
       case 'metadata':
         return serveMetadata(ctx, c, target.address, target.file);
       case 'package':
-        return servePackage(ctx, c, target.address, target.filename);
+        return servePackage(ctx, c, target.address, target.filename, target.digest);
     }
   });
   return routes;
@@ -93,7 +97,10 @@ export function parseRepoPath(path: string): RepoTarget {
     return { kind: 'metadata', address, file: tail[1]! };
   }
   if (tail.length === 2 && tail[0] === 'Packages' && tail[1]!.endsWith('.rpm')) {
-    return { kind: 'package', address, filename: tail[1]! };
+    return { kind: 'package', address, filename: tail[1]!, digest: null };
+  }
+  if (tail.length === 3 && tail[0] === 'Packages' && hrefDigest.test(tail[1]!) && tail[2]!.endsWith('.rpm')) {
+    return { kind: 'package', address, filename: tail[2]!, digest: tail[1]! };
   }
   throw notFound();
 }
@@ -147,17 +154,25 @@ async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, address: Repo
   });
 }
 
-async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string) {
+/**
+ * A package file. At its href (Packages/<digest>/<file>, what primary.xml names) a URL always serves
+ * the same bytes: the current file, or one re-signing replaced, which a host's cached primary.xml may
+ * still name. The alias Packages/<file> (scripts, people) serves the current file, which re-signing
+ * changes: revalidated, with a Last-Modified that moves with it.
+ */
+async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string, digest: string | null) {
   const repo = await ctx.repositories.resolve(address);
   const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
   if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
+  const file = digest === null ? pkg : await findServedFile(ctx.sql, pkg, digest);
+  if (!file) throw new RpmgateError('not_found', `${repo.title} has no file ${digest}/${filename}`);
   return fileResponse(c.req.raw, {
-    body: { path: ctx.store.blobPath(pkg.sha256) },
-    size: pkg.size,
+    body: { path: ctx.store.blobPath(file.sha256) },
+    size: file.size,
     contentType: pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm',
-    etag: `"${pkg.sha256}"`,
-    lastModified: pkg.uploaded_at,
-    cacheControl: 'public, max-age=3600',
+    etag: `"${file.sha256}"`,
+    lastModified: file.served_since,
+    cacheControl: digest === null ? 'no-cache' : immutable,
   });
 }
 

@@ -1,7 +1,7 @@
 // Re-signing after a key change, over an in-memory RotationStore backed by the real BlobStore:
 // every package moves to the new key's signature from its original blob, rows that changed
 // meanwhile are left alone, failures are reported without stopping the run, a second run has
-// nothing to do, and an abort stops between packages.
+// nothing to do, an abort stops between packages, and replacements are published in groups.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,9 @@ class MemoryStore implements RotationStore {
   readonly rows = new Map<string, Row>();
   /** Rows whose next replaceServedFile is lost to a concurrent change. */
   readonly raceOn = new Set<string>();
+  /** Replacements not yet published, and how many each publication made visible. */
+  unpublished = 0;
+  readonly publications: number[] = [];
 
   constructor(readonly blobs: BlobStore) {}
 
@@ -65,7 +68,13 @@ class MemoryStore implements RotationStore {
     const row = this.rows.get(candidate.id)!;
     if (this.raceOn.delete(candidate.id) || row.sha256 !== candidate.sha256) return false;
     this.rows.set(candidate.id, { ...row, sha256: served.sha256, signedBy: served.signedBy, headerRange: served.headerRange });
+    this.unpublished++;
     return true;
+  }
+
+  async publishReplacements(): Promise<void> {
+    this.publications.push(this.unpublished);
+    this.unpublished = 0;
   }
 }
 
@@ -138,11 +147,32 @@ describe.skipIf(!corpusAvailable)('resignPackages', () => {
     const controller = new AbortController();
     const report = await resignPackages(store, keyring, {
       signal: controller.signal,
+      publishIntervalMs: 60_000,
       onProgress: (progress) => {
         if (progress.candidate.id === '001') controller.abort();
       },
     });
     expect(report).toMatchObject({ resigned: 2, complete: false });
+    // What was re-signed before the abort is published before the run resolves.
+    expect(store.publications).toEqual([2]);
+    expect(store.unpublished).toBe(0);
+  });
+
+  it('publishes replacements in groups, and the rest before it resolves', async () => {
+    await keyring.makeCurrent((await keyring.generateKey()).fingerprint);
+    const report = await resignPackages(store, keyring, { publishEvery: 2, publishIntervalMs: 60_000 });
+    expect(report.resigned).toBe(packages.length);
+    expect(store.publications).toEqual([2, 2, 1]);
+    expect(store.unpublished).toBe(0);
+    // Nothing re-signed, nothing published.
+    await resignPackages(store, keyring);
+    expect(store.publications).toEqual([2, 2, 1]);
+  });
+
+  it('publishes after publishIntervalMs even when a group is not full', async () => {
+    await keyring.makeCurrent((await keyring.generateKey()).fingerprint);
+    await resignPackages(store, keyring, { publishEvery: 1000, publishIntervalMs: 0 });
+    expect(store.publications).toEqual([1, 1, 1, 1, 1]);
   });
 });
 
