@@ -71,6 +71,14 @@ export async function insertSet(
   return row!;
 }
 
+/** Every version a product line has used: its sets' and its deleted sets' (sql/0009 tombstones). */
+export async function listVersionsEverUsed(sql: Queryable, name: string): Promise<{ version: string; deleted: boolean }[]> {
+  return sql<{ version: string; deleted: boolean }[]>`
+    select version, false as deleted from package_sets where name = ${name}
+    union all
+    select version, true as deleted from package_set_tombstones where name = ${name}`;
+}
+
 export async function listSetMembers(sql: Queryable, setId: number): Promise<SetMemberRow[]> {
   return sql<SetMemberRow[]>`
     select p.id, p.nevra, p.name, p.epoch, p.version, p.release, p.arch, p.is_source, p.sha256, p.filename

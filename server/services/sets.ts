@@ -15,6 +15,7 @@ import {
   listSetMembers,
   listSets,
   listSetsAtOrAbove,
+  listVersionsEverUsed,
   refreshPackageLevels,
   type PromotionRow,
   type SetMemberRow,
@@ -128,12 +129,17 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
 
 /**
  * Versions of a product line are ordered by rpm's comparison, where 1.0, 1.00 and 01.0 are one
- * version: a second spelling would make "the newest at a level" ambiguous, so it is refused.
+ * version: a second spelling would make "the newest at a level" ambiguous, and a deleted set's
+ * version respelled would mean other content under the same version. Both are refused.
  */
 async function refuseEqualVersion(sql: Queryable, name: string, version: string): Promise<void> {
-  const same = (await listSets(sql, { name })).find((set) => rpmvercmp(set.version, version) === 0);
+  const same = (await listVersionsEverUsed(sql, name)).find((used) => rpmvercmp(used.version, version) === 0);
+  if (same?.deleted && same.version === version) {
+    throw new RpmgateError('conflict', `package set ${name}/${version} existed before and was deleted; a version never changes meaning, use a new version`);
+  }
   if (same) {
-    throw new RpmgateError('conflict', `package set ${name}/${same.version} exists, and rpm orders ${version} as the same version; choose another version`, {
+    const what = same.deleted ? 'existed before and was deleted' : 'exists';
+    throw new RpmgateError('conflict', `package set ${name}/${same.version} ${what}, and rpm orders ${version} as the same version; choose another version`, {
       existing: `${name}/${same.version}`,
     });
   }

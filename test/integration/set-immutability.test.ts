@@ -111,6 +111,13 @@ describe('a deleted NAME/VERSION', () => {
     );
     expect(error).toMatchObject({ status: 409, code: 'conflict' });
     expect(error!.message).toBe('package set again/1.0 existed before and was deleted; a version never changes meaning, use a new version');
+    // Nor respelled as a version rpm orders the same.
+    const respelled = await server.admin.post('/api/v1/sets', { name: 'again', version: '1.00', packages: [epoch] }).then(
+      () => null,
+      (e: unknown) => (isRpmgateError(e) ? e : Promise.reject(e)),
+    );
+    expect(respelled).toMatchObject({ status: 409, code: 'conflict' });
+    expect(respelled!.message).toContain('again/1.0 existed before and was deleted, and rpm orders 1.00 as the same version');
   });
 
   it('keeps its tombstone: the tombstone cannot be updated, deleted or truncated', async () => {
