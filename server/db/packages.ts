@@ -99,15 +99,19 @@ export async function insertPackage(sql: Queryable, record: NewPackage): Promise
   return row!;
 }
 
-/** A package with its effective level and the sets that hold it, for the API. */
+/** A package with its effective level and the sets that hold it (a source: also as its binaries' source), for the API. */
 export interface PackageDetailRow extends PackageRow {
   level_rank: number;
   sets: string[];
 }
 
 const withSets = (sql: Queryable) => sql`
-  array(select s.name || '/' || s.version from package_set_members m join package_sets s on s.id = m.set_id
-        where m.package_id = p.id order by s.name, s.id) as sets`;
+  array(select s.name || '/' || s.version from package_sets s
+        where s.id in (select m.set_id from package_set_members m where m.package_id = p.id)
+           or (p.is_source and s.includes_sources and s.id in (
+                 select m.set_id from package_set_members m join packages b on b.id = m.package_id
+                 where b.sourcerpm = p.filename and not b.is_source))
+        order by s.name, s.id) as sets`;
 
 export async function listPackages(sql: Queryable, filter: { name?: string | null; limit: number; afterId: number }): Promise<PackageDetailRow[]> {
   return sql<PackageDetailRow[]>`

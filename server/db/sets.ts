@@ -58,11 +58,11 @@ export async function listSetsAtOrAbove(sql: Queryable, name: string, rank: numb
 
 export async function insertSet(
   sql: Queryable,
-  set: { name: string; version: string; description: string; createdBy: string; packageIds: number[] },
+  set: { name: string; version: string; description: string; createdBy: string; packageIds: number[]; includesSources?: boolean },
 ): Promise<SetRow> {
   const [row] = await sql<SetRow[]>`
-    insert into package_sets (name, version, description, created_by)
-    values (${set.name}, ${set.version}, ${set.description}, ${set.createdBy})
+    insert into package_sets (name, version, description, created_by, includes_sources)
+    values (${set.name}, ${set.version}, ${set.description}, ${set.createdBy}, ${set.includesSources ?? true})
     returning ${sql(setColumns)}`;
   await sql`
     insert into package_set_members (set_id, package_id)

@@ -1,5 +1,6 @@
 // What a repository holds, in SQL: a level repository serves the binary (or source) packages at or
-// above its level; a set repository serves the set's binary (or source) members.
+// above its level; a set repository serves the set's binary members, and as sources its source
+// members and the stored SRPMs its binaries were built from (SOURCERPM), whenever they arrived.
 import type { Sql } from 'postgres';
 import type { Queryable } from '../db/queryable.ts';
 import type { PackageRow } from '../db/packages.ts';
@@ -42,10 +43,26 @@ export const digestLength = 32;
 
 /** `from ... where ...` selecting the repository's packages as `p`, with `joins` after `packages p`. */
 function membership(sql: Queryable, selector: RepoSelector, joins = sql``) {
-  return selector.kind === 'level'
-    ? sql`from packages p ${joins} where p.level_rank >= ${selector.rank} and p.is_source = ${selector.source}`
-    : sql`from package_set_members m join packages p on p.id = m.package_id ${joins}
-          where m.set_id = ${selector.setId} and p.is_source = ${selector.source}`;
+  if (selector.kind === 'level') return sql`from packages p ${joins} where p.level_rank >= ${selector.rank} and p.is_source = ${selector.source}`;
+  if (!selector.source) {
+    return sql`from package_set_members m join packages p on p.id = m.package_id ${joins} where m.set_id = ${selector.setId} and not p.is_source`;
+  }
+  return sql`from packages p ${joins} where p.is_source and ${holdsInSet(sql, selector.setId, true)}`;
+}
+
+/**
+ * Whether set `setId` holds package `p` in its binary (or source) repository. Unless the set was made
+ * with noSources (sql/0011), a source it does not name is still its source when one of its binaries
+ * was built from it: an SRPM uploaded after the set was sealed follows its binaries there, as it does
+ * into the levels, and the set holds the same sources whichever arrived first.
+ */
+function holdsInSet(sql: Queryable, setId: number, source: boolean) {
+  const member = sql`exists (select 1 from package_set_members m where m.set_id = ${setId} and m.package_id = p.id)`;
+  if (!source) return member;
+  return sql`(${member} or p.filename in (
+    select b.sourcerpm from package_sets s
+    join package_set_members m on m.set_id = s.id join packages b on b.id = m.package_id
+    where s.id = ${setId} and s.includes_sources and not b.is_source and b.sourcerpm is not null))`;
 }
 
 /**
@@ -92,8 +109,7 @@ export async function listMemberChanges(
   const holds =
     selector.kind === 'level'
       ? sql`p.level_rank >= ${selector.rank} and p.is_source = ${selector.source} and d.package_id is not null`
-      : sql`p.is_source = ${selector.source} and d.package_id is not null
-            and exists (select 1 from package_set_members m where m.set_id = ${selector.setId} and m.package_id = p.id)`;
+      : sql`p.is_source = ${selector.source} and d.package_id is not null and ${holdsInSet(sql, selector.setId, selector.source)}`;
   const rows = await sql<{ snapshot: string; id: number | null; member: boolean | null; name: string | null; digest: Buffer | null }[]>`
     with changed as (
       select distinct package_id as id from repo_member_changes

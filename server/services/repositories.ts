@@ -113,7 +113,9 @@ export class RepoDirectory {
       request: {
         id: `set/${set.id}${suffix}`,
         selector: { kind: 'set', setId: set.id, source: address.source },
-        generation: String(generations.packages.generation),
+        // A set's source repository also takes SRPMs uploaded after it (tied by SOURCERPM), and an
+        // upload moves the levels generation.
+        generation: address.source ? `${generations.levels.generation}.${generations.packages.generation}` : String(generations.packages.generation),
         timestamp: Math.floor(changedAt / 1000),
       },
       set,

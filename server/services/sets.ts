@@ -118,6 +118,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       description: request.description,
       createdBy: creator.name,
       packageIds: [...memberIds],
+      includesSources: !request.noSources,
     });
     await refreshPackageLevels(tx, [...memberIds]);
     await bumpRepoGeneration(tx, 'levels');
