@@ -57,8 +57,13 @@ export async function findPackageByNevra(sql: Queryable, nevra: string): Promise
   return row ?? null;
 }
 
-export async function findPackageByOriginalSha256(sql: Queryable, sha256: string): Promise<PackageRow | null> {
-  const [row] = await sql<PackageRow[]>`select * from packages where original_sha256 = ${sha256}`;
+/** The package whose uploaded file, served file or a file it was served as before has this sha256. */
+export async function findPackageByAnyFileSha256(sql: Queryable, sha256: string): Promise<PackageRow | null> {
+  const [row] = await sql<PackageRow[]>`
+    select * from packages
+    where original_sha256 = ${sha256} or sha256 = ${sha256}
+       or id in (select package_id from package_previous_files where sha256 = ${sha256})
+    limit 1`;
   return row ?? null;
 }
 

@@ -12,7 +12,7 @@ import type { AppContext } from '../context.ts';
 import {
   findPackageByFilename,
   findPackageByNevra,
-  findPackageByOriginalSha256,
+  findPackageByAnyFileSha256,
   insertPackage,
   type PackageRow,
 } from '../db/packages.ts';
@@ -32,7 +32,8 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
   const written = await ctx.store.writeTemp(body, ctx.config.maxUploadBytes);
   const temporary = [written.path];
   try {
-    const known = await findPackageByOriginalSha256(ctx.sql, written.sha256);
+    // The bytes as uploaded, or as rpmgate served them (signed): the same package either way.
+    const known = await findPackageByAnyFileSha256(ctx.sql, written.sha256);
     if (known) return { status: 'exists', package: known };
     const parsed = await readRpmFile(written.path);
     refuseNonPackages(parsed);
@@ -74,7 +75,7 @@ async function storePackage(
     await tx`select pg_advisory_xact_lock(hashtextextended(${'package:' + nevra}, 0))`;
     const sameNevra = await findPackageByNevra(tx, nevra);
     if (sameNevra) {
-      if (sameNevra.original_sha256 === written.sha256) return { status: 'exists' as const, package: sameNevra };
+      if (sameNevra.original_sha256 === written.sha256 || sameNevra.sha256 === written.sha256) return { status: 'exists' as const, package: sameNevra };
       throw new RpmgateError('conflict', `${nevra} is already stored with other content (sha256 ${sameNevra.original_sha256})`, {
         nevra,
         storedSha256: sameNevra.original_sha256,

@@ -58,6 +58,21 @@ describe('POST /api/v1/packages', () => {
     expect(single.body.nevra).toBe('rg-epoch-3:1.5-2.noarch');
   });
 
+  it('answers 200 for the file rpmgate serves (signed), downloaded and uploaded again', async () => {
+    const fixture = fixtures.byName('rg-app');
+    expect((await upload(await readFile(fixture.path))).status).toBe(201);
+    const [row] = await server.database.sql<{ sha256: string; original_sha256: string; filename: string }[]>`
+      select sha256, original_sha256, filename from packages where nevra = ${fixture.nevra}`;
+    expect(row!.sha256).not.toBe(row!.original_sha256);
+    await server.admin.post('/api/v1/sets', { name: 'served', version: '1', packages: [fixture.nevra], allowUnresolved: true, noSources: true });
+    const served = Buffer.from(await (await fetch(`${server.url}/repo/set/served/1/Packages/${row!.filename}`)).arrayBuffer());
+    expect(createHash('sha256').update(served).digest('hex')).toBe(row!.sha256);
+    const again = await upload(served);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { nevra: string }).nevra).toBe(fixture.nevra);
+    expect(await server.database.sql`select 1 from packages where name = 'rg-app'`).toHaveLength(1);
+  });
+
   it('refuses a stored package with one payload byte changed (its digests no longer match) and keeps the first', async () => {
     const fixture = fixtures.byName('rg-weak');
     const bytes = await readFile(fixture.path);
