@@ -59,7 +59,7 @@ describe('POST /api/v1/packages', () => {
   });
 
   it('answers 200 for the file rpmgate serves (signed), downloaded and uploaded again', async () => {
-    const fixture = fixtures.byName('rg-app');
+    const fixture = fixtures.byName('rg-unsatisfiable');
     expect((await upload(await readFile(fixture.path))).status).toBe(201);
     const [row] = await server.database.sql<{ sha256: string; original_sha256: string; filename: string }[]>`
       select sha256, original_sha256, filename from packages where nevra = ${fixture.nevra}`;
@@ -70,7 +70,7 @@ describe('POST /api/v1/packages', () => {
     const again = await upload(served);
     expect(again.status).toBe(200);
     expect(((await again.json()) as { nevra: string }).nevra).toBe(fixture.nevra);
-    expect(await server.database.sql`select 1 from packages where name = 'rg-app'`).toHaveLength(1);
+    expect(await server.database.sql`select 1 from packages where name = 'rg-unsatisfiable'`).toHaveLength(1);
   });
 
   it('refuses a stored package with one payload byte changed (its digests no longer match) and keeps the first', async () => {
