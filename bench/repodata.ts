@@ -21,7 +21,7 @@ import { bumpRepoGeneration } from '../server/db/repo-generations.ts';
 import { insertSet, refreshPackageLevels } from '../server/db/sets.ts';
 import { Keyring, readSigningAlgorithm } from '../server/signing/keyring.ts';
 import { available as createrepoAvailable, timeCreaterepo, type CreaterepoTimes } from './support/createrepo-corpus.ts';
-import { runWrk, startNginx, type WrkResult, type WrkSettings } from './support/http-load.ts';
+import { runWrk, startNginx, startNodeStatic, type WrkResult, type WrkSettings } from './support/http-load.ts';
 import { loadCorpus } from './support/load.ts';
 import { openBenchDatabase } from './support/postgres.ts';
 import { startServerProcess, type BuildLogLine, type ServerProcess } from './support/server-runner.ts';
@@ -50,7 +50,12 @@ interface Results {
   idleRss: number;
   cold: { repomdSeconds: number; filesSeconds: number; buildPeakRss: number; peakRss: number; peakIsSinceStart: boolean };
   warmRepomdSeconds: number;
-  wrk: { rpmgate: Record<string, WrkResult>; nginx1: Record<string, WrkResult>; nginxAuto: Record<string, WrkResult> } | null;
+  wrk: {
+    rpmgate: Record<string, WrkResult>;
+    nginx1: Record<string, WrkResult>;
+    nginxAuto: Record<string, WrkResult>;
+    nodeHttp: Record<string, WrkResult>;
+  } | null;
   wrkSettings: WrkSettings;
   promotion: {
     bigPromoteSeconds: number;
@@ -140,7 +145,7 @@ async function main(): Promise<void> {
     if (!args['no-wrk']) {
       const primary = repomd.records.find((record) => record.type === 'primary')!;
       const targets = { 'repomd.xml': 'repodata/repomd.xml', [`primary.xml.gz`]: primary.href };
-      wrk = { rpmgate: {}, nginx1: {}, nginxAuto: {} };
+      wrk = { rpmgate: {}, nginx1: {}, nginxAuto: {}, nodeHttp: {} };
       for (const [label, href] of Object.entries(targets)) {
         log(`wrk rpmgate ${label}`);
         wrk.rpmgate[label] = await runWrk(setRepo + href, wrkSettings);
@@ -159,6 +164,15 @@ async function main(): Promise<void> {
         } finally {
           await nginx.stop();
         }
+      }
+      const nodeStatic = await startNodeStatic(path.join(workDir, 'node-static'), files);
+      try {
+        for (const [label, href] of Object.entries(targets)) {
+          log(`wrk node:http alone ${label}`);
+          wrk.nodeHttp[label] = await runWrk(`${nodeStatic.url}/repo/set/bench/1/${href}`, wrkSettings);
+        }
+      } finally {
+        await nodeStatic.stop();
       }
     }
 
@@ -321,7 +335,7 @@ function renderTable(results: Results): string {
       rows.push([
         `warm ${label}${label.startsWith('primary') ? ` (${mb(results.files.primary)})` : ''}, wrk -t${results.wrkSettings.threads} -c${results.wrkSettings.connections} -d${results.wrkSettings.seconds}s`,
         rate(ours),
-        `nginx, 1 worker: ${rate(nginx)}; nginx, workers auto: ${rate(results.wrk.nginxAuto[label])}`,
+        `nginx, 1 worker: ${rate(nginx)}; nginx, workers auto: ${rate(results.wrk.nginxAuto[label])}; node:http alone, same bytes from memory: ${rate(results.wrk.nodeHttp[label])}`,
         '≥ nginx (1 worker, as rpmgate is one process)',
         verdict(ours.errors === 0 && ours.requestsPerSecond >= nginx.requestsPerSecond),
       ]);

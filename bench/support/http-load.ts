@@ -112,3 +112,42 @@ http {
     },
   };
 }
+
+/**
+ * The same files from memory through node:http alone, in a process of its own: what any Node server
+ * can answer at best on this machine, beside what nginx answers (the floor rpmgate's own work sits on).
+ */
+export async function startNodeStatic(dir: string, files: Map<string, Buffer>): Promise<StaticServer> {
+  await mkdir(dir, { recursive: true });
+  const manifest = path.join(dir, 'node-static.json');
+  await writeFile(manifest, JSON.stringify([...files].map(([relative, bytes]) => [`/${relative}`, bytes.toString('base64')])));
+  const port = await freePort();
+  const script = `
+const http = require('node:http');
+const files = new Map(JSON.parse(require('node:fs').readFileSync(${JSON.stringify(manifest)}, 'utf8')).map(([p, b]) => [p, Buffer.from(b, 'base64')]));
+http.createServer((req, res) => {
+  const body = files.get(req.url);
+  if (!body) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, etag: '"x"', 'cache-control': 'no-cache' });
+  res.end(body);
+}).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    const ok = await fetch(`${url}/`).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error('the node:http reference server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
