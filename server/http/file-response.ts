@@ -20,9 +20,21 @@ export interface FileSource {
   etagOnly?: boolean;
 }
 
-export function fileResponse(request: Request, file: FileSource): Response {
-  // A plain record, not a Headers object: @hono/node-server writes it straight to the socket, where
-  // undici's Headers would cost more than the rest of a warm repomd.xml answer (profiled).
+/** What a request is asked with: its method and its headers by (lowercase) name. */
+export interface FileRequest {
+  method: string;
+  header(name: string): string | null;
+}
+
+/** The answer to a file request, before any transport: Hono's Response, or Node's own response. */
+export interface FileAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** Bytes from memory, a byte range of a file on disk, or nothing (HEAD, 304, empty). */
+  body: Buffer | { path: string; start: number; end: number } | null;
+}
+
+export function answerFile(request: FileRequest, file: FileSource): FileAnswer {
   const headers: Record<string, string> = {
     'content-type': file.contentType,
     etag: file.etag,
@@ -30,31 +42,37 @@ export function fileResponse(request: Request, file: FileSource): Response {
     'accept-ranges': 'bytes',
   };
   if (file.lastModified) headers['last-modified'] = file.lastModified.toUTCString();
-  if (isNotModified(request, file)) return new Response(null, { status: 304, headers });
+  if (isNotModified(request, file)) return { status: 304, headers, body: null };
 
-  const range = parseRange(request.headers.get('range'), file.size, request.headers.get('if-range'), file.etag);
+  const range = parseRange(request.header('range'), file.size, request.header('if-range'), file.etag);
   const start = range?.start ?? 0;
   const end = range?.end ?? file.size - 1;
   const length = file.size === 0 ? 0 : end - start + 1;
   headers['content-length'] = String(length);
   if (range) headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
   const status = range ? 206 : 200;
-  if (request.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
-
-  if ('bytes' in file.body) {
-    const slice = range ? file.body.bytes.subarray(start, end + 1) : file.body.bytes;
-    return new Response(slice as Uint8Array<ArrayBuffer>, { status, headers });
-  }
-  const stream = createReadStream(file.body.path, { start, end, highWaterMark: 256 * 1024 });
-  return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers });
+  if (request.method === 'HEAD' || length === 0) return { status, headers, body: null };
+  if ('bytes' in file.body) return { status, headers, body: range ? file.body.bytes.subarray(start, end + 1) : file.body.bytes };
+  return { status, headers, body: { path: file.body.path, start, end } };
 }
 
-function isNotModified(request: Request, file: FileSource): boolean {
-  const ifNoneMatch = request.headers.get('if-none-match');
+export function fileResponse(request: Request, file: FileSource): Response {
+  const answer = answerFile({ method: request.method, header: (name) => request.headers.get(name) }, file);
+  // A plain record, not a Headers object: @hono/node-server writes it straight to the socket, where
+  // undici's Headers would cost more than the rest of a warm repomd.xml answer (profiled).
+  const init = { status: answer.status, headers: answer.headers };
+  if (answer.body === null) return new Response(null, init);
+  if (Buffer.isBuffer(answer.body)) return new Response(answer.body as Uint8Array<ArrayBuffer>, init);
+  const stream = createReadStream(answer.body.path, { start: answer.body.start, end: answer.body.end, highWaterMark: 256 * 1024 });
+  return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, init);
+}
+
+function isNotModified(request: FileRequest, file: FileSource): boolean {
+  const ifNoneMatch = request.header('if-none-match');
   if (ifNoneMatch !== null) {
     return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag);
   }
-  const ifModifiedSince = request.headers.get('if-modified-since');
+  const ifModifiedSince = request.header('if-modified-since');
   if (ifModifiedSince !== null && file.lastModified && !file.etagOnly) {
     const since = Date.parse(ifModifiedSince);
     return !Number.isNaN(since) && Math.floor(file.lastModified.getTime() / 1000) * 1000 <= since;

@@ -35,6 +35,9 @@ export interface RepodataSnapshot {
   repomdAsc: Buffer | null;
   /** sha256 of repomd: its entity tag. */
   etag: string;
+  /** The entity tags as sent (quoted), of repomd.xml and of repomd.xml.asc: made once, not per request. */
+  quotedEtag: string;
+  ascEtag: string;
   packageCount: number;
   builtAt: Date;
 }
@@ -54,6 +57,8 @@ export interface RepodataCacheOptions {
 interface Entry {
   generation: string;
   snapshot: Promise<RepodataSnapshot>;
+  /** The snapshot once built: what a warm request is answered from without waiting. */
+  ready: RepodataSnapshot | null;
   /** The chunks of the snapshot's documents, kept from garbage collection while it is current. */
   chunkKeys: readonly string[];
   /** The member list the snapshot was planned from, brought up to date by the next build. */
@@ -115,6 +120,7 @@ export class RepodataCache {
     const entry: Entry = {
       generation: request.generation,
       snapshot: Promise.resolve(null as never),
+      ready: null,
       chunkKeys: current?.chunkKeys ?? [],
       members: current?.members ?? null,
       plan: current?.plan ?? null,
@@ -122,11 +128,23 @@ export class RepodataCache {
     const snapshot = this.build(request, entry);
     entry.snapshot = snapshot;
     this.latest.set(request.id, entry);
+    snapshot.then(
+      (built) => {
+        entry.ready = built;
+      },
+      () => undefined,
+    );
     // A failed build must not stick: the next request tries again.
     snapshot.catch(() => {
       if (this.latest.get(request.id)?.snapshot === snapshot) this.latest.delete(request.id);
     });
     return snapshot;
+  }
+
+  /** The repository's current snapshot if it is built already, without waiting; else null. */
+  readySnapshot(request: RepoRequest): RepodataSnapshot | null {
+    const current = this.latest.get(request.id);
+    return current && current.generation === request.generation ? current.ready : null;
   }
 
   /** A metadata file by its content-addressed name: bytes from memory, or a path for large files. */
@@ -196,7 +214,7 @@ export class RepodataCache {
     });
     this.maybeCollectGarbage();
     const etag = createHash('sha256').update(repomd).digest('hex');
-    return { repomd, repomdAsc, etag, packageCount: plan.packageCount, builtAt: new Date() };
+    return { repomd, repomdAsc, etag, quotedEtag: `"${etag}"`, ascEtag: `"${etag}.asc"`, packageCount: plan.packageCount, builtAt: new Date() };
   }
 
   /**

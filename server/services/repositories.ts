@@ -84,43 +84,29 @@ export class RepoDirectory {
 
   async resolve(address: RepoAddress): Promise<ResolvedRepo> {
     const generations = this.generations ?? (await this.refresh());
-    const suffix = address.source ? '/source' : '';
-    if (address.kind === 'level') {
-      const level = requireServedLevel(address.level);
-      const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());
-      return {
-        request: {
-          id: `level/${level}${suffix}`,
-          selector: { kind: 'level', rank: levelRank(level), source: address.source },
-          generation: `${generations.levels.generation}.${generations.packages.generation}`,
-          timestamp: Math.floor(changedAt / 1000),
-        },
-        set: null,
-        title: `level ${level}${address.source ? ' (sources)' : ''}`,
-      };
-    }
-    const set = await this.findSet(address, generations.levels.generation);
-    if (!set) {
-      throw new RpmgateError(
-        'not_found',
-        address.kind === 'set' ? `no package set ${address.name}/${address.version}` : `no set of ${address.name} at ${address.level} or above`,
-      );
-    }
-    // A channel's content changes when it moves to another set: its revision says so.
-    const movedAt = address.kind === 'channel' ? generations.levels.changedAt.getTime() : 0;
-    const changedAt = Math.max(set.created_at.getTime(), generations.packages.changedAt.getTime(), movedAt);
-    return {
-      request: {
-        id: `set/${set.id}${suffix}`,
-        selector: { kind: 'set', setId: set.id, source: address.source },
-        // A set's source repository also takes SRPMs uploaded after it (tied by SOURCERPM), and an
-        // upload moves the levels generation.
-        generation: address.source ? `${generations.levels.generation}.${generations.packages.generation}` : String(generations.packages.generation),
-        timestamp: Math.floor(changedAt / 1000),
-      },
-      set,
-      title: `set ${set.name}/${set.version}${address.source ? ' (sources)' : ''}`,
-    };
+    const set = address.kind === 'level' ? null : await this.findSet(address, generations.levels.generation);
+    return describeRepo(address, generations, set);
+  }
+
+  /**
+   * The generations in memory, or null: a new object after every change (or reading), so that what
+   * was derived from one can tell it is still current by identity.
+   */
+  generationsInMemory(): object | null {
+    return this.generations;
+  }
+
+  /**
+   * The same answer as resolve() when memory holds all it needs, without waiting for anything; null
+   * when it does not (the caller then takes resolve()'s path). For the warm repomd.xml path.
+   */
+  resolveFromMemory(address: RepoAddress): ResolvedRepo | null {
+    const generations = this.generations;
+    if (!generations) return null;
+    if (address.kind === 'level') return describeRepo(address, generations, null);
+    const cached = this.sets.get(setKey(address));
+    if (!cached || cached.levels !== generations.levels.generation || !cached.set) return null;
+    return describeRepo(address, generations, cached.set);
   }
 
   /**
@@ -128,7 +114,7 @@ export class RepoDirectory {
    * generation, so an answer read in the current one is still true.
    */
   private async findSet(address: Exclude<RepoAddress, { kind: 'level' }>, levels: number): Promise<SetRow | null> {
-    const key = address.kind === 'set' ? `set|${address.name}|${address.version}` : `channel|${address.name}|${address.level}`;
+    const key = setKey(address);
     const cached = this.sets.get(key);
     if (cached && cached.levels === levels) return cached.set;
     const set =
@@ -139,6 +125,50 @@ export class RepoDirectory {
     this.sets.set(key, { levels, set });
     return set;
   }
+}
+
+function setKey(address: Exclude<RepoAddress, { kind: 'level' }>): string {
+  return address.kind === 'set' ? `set|${address.name}|${address.version}` : `channel|${address.name}|${address.level}`;
+}
+
+/** A repository's identity, generation and title, from the generations and the set a URL names. */
+function describeRepo(address: RepoAddress, generations: Generations, set: SetRow | null): ResolvedRepo {
+  const suffix = address.source ? '/source' : '';
+  if (address.kind === 'level') {
+    const level = requireServedLevel(address.level);
+    const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());
+    return {
+      request: {
+        id: `level/${level}${suffix}`,
+        selector: { kind: 'level', rank: levelRank(level), source: address.source },
+        generation: `${generations.levels.generation}.${generations.packages.generation}`,
+        timestamp: Math.floor(changedAt / 1000),
+      },
+      set: null,
+      title: `level ${level}${address.source ? ' (sources)' : ''}`,
+    };
+  }
+  if (!set) {
+    throw new RpmgateError(
+      'not_found',
+      address.kind === 'set' ? `no package set ${address.name}/${address.version}` : `no set of ${address.name} at ${address.level} or above`,
+    );
+  }
+  // A channel's content changes when it moves to another set: its revision says so.
+  const movedAt = address.kind === 'channel' ? generations.levels.changedAt.getTime() : 0;
+  const changedAt = Math.max(set.created_at.getTime(), generations.packages.changedAt.getTime(), movedAt);
+  return {
+    request: {
+      id: `set/${set.id}${suffix}`,
+      selector: { kind: 'set', setId: set.id, source: address.source },
+      // A set's source repository also takes SRPMs uploaded after it (tied by SOURCERPM), and an
+      // upload moves the levels generation.
+      generation: address.source ? `${generations.levels.generation}.${generations.packages.generation}` : String(generations.packages.generation),
+      timestamp: Math.floor(changedAt / 1000),
+    },
+    set,
+    title: `set ${set.name}/${set.version}${address.source ? ' (sources)' : ''}`,
+  };
 }
 
 /** Levels that have a repository: every forward level (obsolete packages are in none). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
 import { readConfig } from '../../server/config.ts';
+import { createApp } from '../../server/http/app.ts';
 import { createLogger } from '../../server/log.ts';
 import { startServer } from '../../server/runtime.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
@@ -254,5 +255,49 @@ describe('two servers on one database', () => {
       await second.close();
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the warm repomd.xml path (server/http/repomd-fast-path.ts)', () => {
+  it('answers exactly as the app does: body, status and headers, for GET, HEAD, If-None-Match and the signature', async () => {
+    const app = createApp(server.server.context);
+    const base = '/repo/set/web/2.0^git1/repodata/';
+    // Warm it: the first request builds through the app.
+    await fetch(`${server.url}/repo/set/web/2.0^git1/repodata/repomd.xml`);
+    const etag = (await fetch(`${server.url}${base}repomd.xml`)).headers.get('etag')!;
+    const cases: { file: string; init?: RequestInit }[] = [
+      { file: 'repomd.xml' },
+      { file: 'repomd.xml.asc' },
+      { file: 'repomd.xml', init: { method: 'HEAD' } },
+      { file: 'repomd.xml', init: { headers: { 'if-none-match': etag } } },
+      { file: 'repomd.xml', init: { headers: { 'if-none-match': '"other"' } } },
+      { file: 'repomd.xml', init: { headers: { 'if-modified-since': new Date(Date.now() + 60_000).toUTCString() } } },
+    ];
+    const fastBefore = server.server.fastPath.answered;
+    const comparable = (response: Response) => {
+      const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name)));
+      return { status: response.status, headers };
+    };
+    for (const { file, init } of cases) {
+      const served = await fetch(`${server.url}${base}${file}`, init);
+      const fromApp = await app.request(`${base}${file}`, init);
+      const label = `${init?.method ?? 'GET'} ${file} ${JSON.stringify(init?.headers ?? {})}`;
+      expect(comparable(served), label).toEqual(comparable(fromApp));
+      expect(Buffer.from(await served.arrayBuffer()).equals(Buffer.from(await fromApp.arrayBuffer())), label).toBe(true);
+    }
+    // Every one of those went the fast way (the app's answers above were asked of it directly).
+    expect(server.server.fastPath.answered - fastBefore).toBe(cases.length);
+  });
+
+  it('answers a change on the very next request, and leaves unknown repositories to the app (404 problem)', async () => {
+    const url = `${server.url}/repo/level/pre_release/repodata/repomd.xml`;
+    const before = await (await fetch(url)).text();
+    expect(await (await fetch(url)).text()).toBe(before);
+    await server.admin.post('/api/v1/sets', { name: 'fast', version: '1', packages: [fixtures.byName('rg-text').nevra], allowUnresolved: true });
+    for (const level of ['qa_ready', 'pre_release']) await server.admin.post('/api/v1/sets/fast/1/promote', { level });
+    expect(await (await fetch(url)).text()).not.toBe(before);
+    const missing = await fetch(`${server.url}/repo/set/none/9/repodata/repomd.xml`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
   });
 });

@@ -8,10 +8,11 @@ import { findServedFile } from '../../db/served-files.ts';
 import { findRepoPackage } from '../../repodata/queries.ts';
 import { hrefDigestLength } from '../../services/package-repodata.ts';
 import { renderRepoFile, repoId } from '../../services/repo-file.ts';
-import type { RepoAddress } from '../../services/repositories.ts';
+import type { RepoAddress, ResolvedRepo } from '../../services/repositories.ts';
+import type { RepodataSnapshot } from '../../repodata/cache.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
-import { fileResponse } from '../file-response.ts';
+import { fileResponse, type FileSource } from '../file-response.ts';
 
 type RepoTarget =
   | { kind: 'repo-file'; address: RepoAddress }
@@ -121,20 +122,26 @@ function decodeSegment(segment: string): string {
 
 async function serveRepomd(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, signature: boolean) {
   const repo = await ctx.repositories.resolve(address);
-  const snapshot = await ctx.repodata.snapshot(repo.request);
+  const file = repomdFile(await ctx.repodata.snapshot(repo.request), repo, signature);
+  if (!file) throw new RpmgateError('not_found', 'this server does not sign repository metadata');
+  return fileResponse(c.req.raw, file);
+}
+
+/** repomd.xml or its signature as a file answer (also for the warm path, repomd-fast-path.ts); null: no signature. */
+export function repomdFile(snapshot: RepodataSnapshot, repo: ResolvedRepo, signature: boolean): FileSource | null {
   const body = signature ? snapshot.repomdAsc : snapshot.repomd;
-  if (!body) throw new RpmgateError('not_found', 'this server does not sign repository metadata');
-  return fileResponse(c.req.raw, {
+  if (!body) return null;
+  return {
     body: { bytes: body },
     size: body.length,
     contentType: signature ? 'application/pgp-signature' : 'application/xml',
-    etag: `"${snapshot.etag}${signature ? '.asc' : ''}"`,
+    etag: signature ? snapshot.ascEtag : snapshot.quotedEtag,
     lastModified: new Date(repo.request.timestamp * 1000),
     // repomd.xml moves with its repository: always revalidate, and by ETag only, since two changes
     // within one second share a Last-Modified.
     cacheControl: 'no-cache',
     etagOnly: true,
-  });
+  };
 }
 
 async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, file: string) {
