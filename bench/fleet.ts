@@ -332,7 +332,7 @@ function render(r: Results): string {
   const table = ['| measure | rpmgate | target | result |', '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
   const notes = [
     `- tables with their indexes and TOAST: ${r.database.tables.map((t) => `${t.name} ${mb(t.bytes)}`).join(', ')}`,
-    `- server RSS after the run: ${mb(r.rss)}; database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL, fsync=off, synchronous_commit=off (throwaway data)'}; queries timed after vacuum (analyze)`,
+    `- server RSS after the run: ${mb(r.rss)}; database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : process.env.BENCH_DURABLE === '1' ? 'embedded PostgreSQL, durable (fsync and synchronous commit on, BENCH_DURABLE=1)' : 'embedded PostgreSQL, fsync=off, synchronous_commit=off (throwaway data; BENCH_DURABLE=1 for durable)'}; queries timed after vacuum (analyze)`,
     `- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}; load average before ${r.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${r.load.after.map((x) => x.toFixed(2)).join(' ')}`,
   ];
   return `\n${table.join('\n')}\n\n${notes.join('\n')}\n`;

@@ -33,9 +33,11 @@ export async function openBenchDatabase(workDir: string): Promise<BenchDatabase>
       },
     };
   }
+  // BENCH_DURABLE=1 keeps PostgreSQL's durability on (fsync, synchronous commit), as a server runs.
+  const durability: Record<string, string> = process.env.BENCH_DURABLE === '1' ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
   const cluster = await startEmbeddedPostgres({
     dataDir: path.join(workDir, 'pg'),
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '100' },
+    settings: { ...durability, max_connections: '100' },
   });
   const { host, port, user, database } = cluster.connection;
   const sql = postgres({ ...cluster.connection, ...poolOptions });
