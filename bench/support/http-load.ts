@@ -1,6 +1,6 @@
 // Warm-serving measurements: wrk against a URL, and nginx serving the same bytes statically from a
 // temporary directory (a minimal configuration, access log off, sendfile on) for comparison.
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -93,6 +93,11 @@ http {
   const confFile = path.join(dir, 'nginx.conf');
   await writeFile(confFile, conf);
   const child = spawn('nginx', ['-c', confFile, '-p', dir, '-e', temp('error.log')], { stdio: 'ignore' });
+  return serveFrom(child, port, `nginx did not start (see ${temp('error.log')})`, 'SIGQUIT');
+}
+
+/** A server process on a loopback port, once it answers; stopped by `signal`. */
+async function serveFrom(child: ChildProcess, port: number, failure: string, signal: NodeJS.Signals): Promise<StaticServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
@@ -101,22 +106,18 @@ http {
       () => false,
     );
     if (ok) break;
-    if (attempt > 100 || child.exitCode !== null) throw new Error(`nginx did not start (see ${temp('error.log')})`);
+    if (attempt > 100 || child.exitCode !== null) throw new Error(failure);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
     url,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGQUIT');
+      if (child.exitCode === null) child.kill(signal);
       await exited;
     },
   };
 }
 
-/**
- * The same files from memory through node:http alone, in a process of its own: what any Node server
- * can answer at best on this machine, beside what nginx answers (the floor rpmgate's own work sits on).
- */
 export async function startNodeStatic(dir: string, files: Map<string, Buffer>): Promise<StaticServer> {
   await mkdir(dir, { recursive: true });
   const manifest = path.join(dir, 'node-static.json');
@@ -132,22 +133,5 @@ http.createServer((req, res) => {
   res.end(body);
 }).listen(${port}, '127.0.0.1');`;
   const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const ok = await fetch(`${url}/`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    if (attempt > 100 || child.exitCode !== null) throw new Error('the node:http reference server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return serveFrom(child, port, 'the node:http reference server did not start', 'SIGTERM');
 }
