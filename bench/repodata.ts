@@ -364,7 +364,10 @@ function renderTable(results: Results): string {
     `- level repository of ${n.toLocaleString('en')} packages: promotion of the whole set ${s(p.bigPromoteSeconds)}, first repomd.xml ${s(p.levelColdSeconds)}, ` +
       `rebuild after an unrelated change ${s(p.levelUnchangedRebuildSeconds)}; peak RSS in the promotion phase ${p.peakRss === null ? '—' : mb(p.peakRss)}`,
     `- builds logged by the server, in order: ${results.builds
-      .map((b) => `${b.repo} ${b.packages} packages ${b.ms} ms${b.chunks === undefined ? '' : ` (${b.chunksBuilt}/${b.chunks} chunks compressed)`}`)
+      .map(
+        (b) =>
+          `${b.repo} ${b.packages} packages ${b.ms} ms${b.planMs === undefined ? '' : ` (plan ${b.planMs} ms, members ${b.members})`}${b.chunks === undefined ? '' : ` (${b.chunksBuilt}/${b.chunks} chunks compressed)`}`,
+      )
       .join('; ')}`,
     `- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.versions.node}; load average before ${results.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${results.load.after.map((x) => x.toFixed(2)).join(' ')}`,
   ];
