@@ -8,13 +8,13 @@ import { access, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
 import { renderPrimaryPackage } from '../../common/repodata/primary.ts';
 import { parseRpm, readRpmFile } from '../../common/rpm/reader.ts';
 import { defaultMigrationsDir, migrate } from '../../server/db/migrate.ts';
 import { renderPackageRepodata } from '../../server/services/package-repodata.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { fetchPrimaryEntries } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -38,10 +38,8 @@ interface Located {
 
 /** Each package of the set repository as its primary.xml places it, by name. */
 async function primaryLocations(): Promise<Map<string, Located>> {
-  const repomd = await parseRepomd(Buffer.from(await (await fetch(`${setBase()}repodata/repomd.xml`)).arrayBuffer()));
-  const primary = repomd.records.find((record) => record.type === 'primary')!;
-  const { entries } = await readRepodata('primary', Buffer.from(await (await fetch(setBase() + primary.href)).arrayBuffer()));
-  return new Map([...entries.values()].map((entry) => [entry.name, { href: entry.location.href!, pkgid: entry.pkgid }]));
+  const entries = await fetchPrimaryEntries(setBase());
+  return new Map(entries.map((entry) => [entry.name, { href: entry.location.href!, pkgid: entry.pkgid }]));
 }
 
 async function fetchFile(url: string, headers: Record<string, string> = {}) {

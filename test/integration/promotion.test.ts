@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRpmgateError } from '../../common/errors.ts';
 import type { ApiClient } from '../../common/http-client.ts';
-import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
 import type { Role } from '../../common/roles.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
+import { fetchPrimaryEntries } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -177,11 +177,7 @@ describe('history', () => {
 
 /** Names (name-version) of the packages a served repository holds, read from its repodata. */
 async function served(repoPath: string): Promise<string[]> {
-  const repomd = await parseRepomd(Buffer.from(await (await fetch(`${server.url}${repoPath}repodata/repomd.xml`)).arrayBuffer()));
-  const primary = repomd.records.find((record) => record.type === 'primary')!;
-  const bytes = Buffer.from(await (await fetch(`${server.url}${repoPath}${primary.href}`)).arrayBuffer());
-  const { entries } = await readRepodata('primary', bytes);
-  return [...entries.values()].map((entry) => `${entry.name}-${entry.version.ver}`).sort();
+  return (await fetchPrimaryEntries(`${server.url}${repoPath}`)).map((entry) => `${entry.name}-${entry.version.ver}`).sort();
 }
 
 describe('level repositories follow promotions', () => {

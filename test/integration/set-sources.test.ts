@@ -4,8 +4,8 @@
 // the level repositories hold at once.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRepomd, readRepodata } from '../../common/repodata/parse.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
+import { fetchPrimaryEntries } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -28,13 +28,7 @@ afterAll(async () => {
 });
 
 async function served(repoPath: string): Promise<string[]> {
-  const response = await fetch(`${server.url}${repoPath}repodata/repomd.xml`);
-  expect(response.status, repoPath).toBe(200);
-  const repomd = await parseRepomd(Buffer.from(await response.arrayBuffer()));
-  const primary = repomd.records.find((record) => record.type === 'primary')!;
-  const bytes = Buffer.from(await (await fetch(`${server.url}${repoPath}${primary.href}`)).arrayBuffer());
-  const { entries } = await readRepodata('primary', bytes);
-  return [...entries.values()].map((entry) => `${entry.name}-${entry.version.ver}-${entry.version.rel}.${entry.arch}`).sort();
+  return (await fetchPrimaryEntries(`${server.url}${repoPath}`)).map((entry) => `${entry.name}-${entry.version.ver}-${entry.version.rel}.${entry.arch}`).sort();
 }
 
 async function packageDetail(nevra: string) {
@@ -60,10 +54,7 @@ describe('a source uploaded after its binaries\' set', () => {
     expect(await served('/repo/set/late/1/')).toEqual(['rg-hello-1.0-1.noarch', 'rg-lib-2.1-1.x86_64']);
 
     // The SRPM is downloadable from the set's source repository, at the href its primary names.
-    const repomd = await parseRepomd(Buffer.from(await (await fetch(`${server.url}/repo/set/late/1/source/repodata/repomd.xml`)).arrayBuffer()));
-    const primary = repomd.records.find((record) => record.type === 'primary')!;
-    const { entries } = await readRepodata('primary', Buffer.from(await (await fetch(`${server.url}/repo/set/late/1/source/${primary.href}`)).arrayBuffer()));
-    for (const entry of entries.values()) {
+    for (const entry of await fetchPrimaryEntries(`${server.url}/repo/set/late/1/source/`)) {
       expect((await fetch(`${server.url}/repo/set/late/1/source/${entry.location.href}`, { method: 'HEAD' })).status).toBe(200);
     }
 
