@@ -3,7 +3,7 @@
 // (lib/rpmlead.c, lib/header.c) cover the rule, the real rpm must refuse the same file; where the
 // reader is deliberately stricter than rpm (ambiguous or inconsistent headers), that is marked.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ import { RpmFormatError } from '../../../common/errors.ts';
 import { writeHeader, writeLead, type HeaderEntryInput } from '../../../common/rpm/header-writer.ts';
 import { parseRpm, readRpmFile } from '../../../common/rpm/reader.ts';
 import * as T from '../../../common/rpm/tags.ts';
-import { corpusAvailable, corpusPath, readCorpusTsv } from '../../support/corpus.ts';
 import { queryRpmFiles, rpmAvailable } from '../../support/rpm-query.ts';
 import { toolsRequired } from '../../support/requirements.ts';
 
@@ -532,39 +531,5 @@ describe.skipIf(skipRpm)('rpm itself on the same synthetic packages', () => {
       }),
     );
     expect(Object.fromEntries(verdicts)).toEqual(Object.fromEntries(cases.map((c) => [c.name, c.rpm])));
-  });
-});
-
-describe.skipIf(!corpusAvailable)('the header writer', () => {
-  it('writes rpm\'s own main headers byte for byte from their values (those rpm wrote in tag order)', () => {
-    let compared = 0;
-    const rows = readCorpusTsv('RPMS.tsv');
-    for (const row of rows) {
-      const parsed = parseRpm(readFileSync(corpusPath(row.path!)));
-      const header = parsed.mainHeader.header;
-      const tags = header.index.slice(1).map((entry) => entry.tag);
-      // Some rpm versions (corpus: createrepo_c's and libdnf's older test packages) left a few tags
-      // out of order; the writer always sorts, as headerExport does for a fresh header.
-      if (header.regionTag === null || tags.some((tag, i) => i > 0 && tag < tags[i - 1]!)) continue;
-      const entries: HeaderEntryInput[] = header.index.slice(1).map((entry) => {
-        const raw = header.binary(entry.tag)!;
-        if (T.isStringType(entry.type)) {
-          const parts: Buffer[] = [];
-          let start = 0;
-          for (let i = 0; i < entry.count; i++) {
-            const nul = raw.indexOf(0, start);
-            parts.push(Buffer.from(raw.subarray(start, nul)));
-            start = nul + 1;
-          }
-          return { tag: entry.tag, type: entry.type, value: entry.type === S ? parts[0]! : parts };
-        }
-        if (entry.type === T.RPM_BIN_TYPE) return { tag: entry.tag, type: entry.type, value: raw };
-        return { tag: entry.tag, type: entry.type, value: header.numbers(entry.tag)! };
-      });
-      const rewritten = writeHeader(entries, { region: T.RPMTAG_HEADERIMMUTABLE });
-      expect(rewritten.equals(Buffer.from(parsed.mainHeader.bytes)), row.path).toBe(true);
-      compared++;
-    }
-    expect(compared).toBeGreaterThan(200);
   });
 });
