@@ -1,11 +1,12 @@
-// The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
-// public signing key under /keys, health.
+// The HTTP application: middleware (allowed hosts, URLs that decode), the API routers under /api/v1,
+// repositories under /repo, the public signing key under /keys, health.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
+import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
 import { componentRoutes } from './routes/components.ts';
 import { hostRoutes } from './routes/hosts.ts';
@@ -25,6 +26,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.notFound((c) => {
     throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
 
   app.get('/healthz', async (c) => {
@@ -37,7 +39,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   });
 
   const api = apiRouter();
-  api.use('*', authenticate(ctx));
+  api.use('*', authenticate(ctx, 'api'));
   api.route('/packages', packageRoutes(ctx));
   api.route('/sets', setRoutes(ctx));
   api.route('/sets', setConformanceRoutes(ctx));
@@ -48,7 +50,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();
-  repo.use('*', authenticate(ctx));
+  repo.use('*', authenticate(ctx, 'repo'));
   repo.route('/', repoRoutes(ctx));
   app.route('/repo', repo);
   // The public key is public: hosts fetch it before they have any token.

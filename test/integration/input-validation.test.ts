@@ -3,6 +3,7 @@
 // below are generated from those declarations (wrong types, missing fields, unknown fields, NUL
 // characters, invalid UTF-8). The table of example requests is checked against the app's routes, so
 // a route added without a schema, or without an example here, fails.
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { Role } from '../../common/roles.ts';
@@ -187,5 +188,76 @@ describe.each(Object.keys(examples))('%s', (key) => {
       expect((await send(key, { body: junk })).status, junk).toBe(400);
     }
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('what a refusal says', () => {
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(server.url + path, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json', ...headers }, body });
+
+  it('names each field with what it expected, in the detail and one by one', async () => {
+    const response = await post('/api/v1/sets', JSON.stringify({ version: '1.0', packages: ['foo-1-1.noarch'], resolve: 'yes', noSources: 'x' }));
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { detail: string; invalidParams: unknown[] };
+    expect(problem.detail).toBe('name: required (expected string); resolve: expected boolean, received string; noSources: expected boolean, received string');
+    expect(problem.invalidParams).toEqual([
+      { name: 'name', in: 'body', reason: 'required (expected string)' },
+      { name: 'resolve', in: 'body', reason: 'expected boolean, received string' },
+      { name: 'noSources', in: 'body', reason: 'expected boolean, received string' },
+    ]);
+  });
+
+  it('names query parameters and unknown fields', async () => {
+    const drifting = await fetch(`${server.url}/api/v1/hosts?drifting=maybe&limit=0`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    expect(((await drifting.json()) as { detail: string }).detail).toBe('drifting: expected true or false; limit: expected an integer between 1 and 100000');
+    const typo = await post('/api/v1/sets/a/1/promote', JSON.stringify({ level: 'qa_ready', coment: 'typo' }));
+    expect(((await typo.json()) as { detail: string }).detail).toBe('coment: not a known field');
+  });
+
+  it('refuses half a surrogate pair, which no UTF-8 text can hold, naming the field', async () => {
+    const response = await post('/api/v1/tokens', '{"role":"qa","name":"a\\ud800"}');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { detail: string }).detail).toBe('name: contains a NUL character or invalid UTF-16');
+  });
+
+  it('takes JSON bodies only as application/json, and within the size limit', async () => {
+    const plain = await post('/api/v1/tokens', '{"role":"qa","name":"plain"}', { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(400);
+    expect(((await plain.json()) as { detail: string }).detail).toContain('Content-Type: application/json');
+    // Refused on the declared length, before any of it is read.
+    const url = new URL('/api/v1/tokens', server.url);
+    const huge = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: {
+        authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json', 'content-length': String(server.server.context.config.maxJsonBytes + 1),
+      } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.write('{"role":"qa","name":"');
+    });
+    expect(huge).toBe(413);
+  });
+
+  it('POST /api/v1/keys generates a key only when asked in the form it knows ({} or {algorithm})', async () => {
+    const before = server.server.context.keyring.list().length;
+    for (const body of ['{"foo":1}', '{"algorithm":"rsa1024"}', '{"algorithm":3072}', '{"armored":5}', '{"passphrase":"p"}', '[]', 'junk', '{"armored":"x","algorithm":"ed25519"}']) {
+      const response = await post('/api/v1/keys', body);
+      expect(response.status, body).toBe(400);
+    }
+    expect(server.server.context.keyring.list()).toHaveLength(before);
+    // `rpmgate key add` without --algorithm sends {}: the server's configured algorithm.
+    const generated = await post('/api/v1/keys', '{"algorithm":"ed25519"}');
+    expect(generated.status).toBe(201);
+    expect(server.server.context.keyring.list()).toHaveLength(before + 1);
+  });
+
+  it('refuses a NUL or invalid UTF-8 in a repository URL with 400', async () => {
+    for (const path of ['/repo/set/a%00/1/repodata/repomd.xml', '/repo/set/a%FF/1.repo', '/repo/level/release/repodata/repomd.xml?x=%00', '/repo/level/release.repo?x=%C0%80']) {
+      const response = await fetch(server.url + path);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
   });
 });

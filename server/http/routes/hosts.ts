@@ -44,7 +44,7 @@ export function hostRoutes(ctx: AppContext) {
     // arrayBuffer() reads a 100 KB body several times faster than iterating the web stream.
     const body = Buffer.from(await c.req.arrayBuffer());
     if (!isUtf8(body)) throw new RpmgateError('bad_request', 'the report is not valid UTF-8');
-    const collectedAt = c.req.valid('header')['x-rpmgate-collected-at'];
+    const collectedAt = c.req.valid('header')['X-Rpmgate-Collected-At'];
     const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!, { collectedAt: collectedAt === undefined ? null : new Date(collectedAt) });
     return c.json(reportView(outcome), outcome.host.report_count === 1 ? 201 : 200);
   });

@@ -203,7 +203,8 @@ async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Repo
     metadataExpire: address.kind === 'set' ? 86_400 : 60,
     needsAuth: ctx.config.repoAuth,
   });
-  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  // Without RPMGATE_BASE_URL the text names the host asked for: a cache must keep one per host.
+  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8', vary: 'Host' });
 }
 
 async function serveIndex(ctx: AppContext, address: RepoAddress) {

@@ -43,7 +43,7 @@ export const enrollBody = z.strictObject({
 
 export const reportHeaders = z.object({
   /** When the agent read the inventory: a report delivered late from its spool dates its changes by it. */
-  'x-rpmgate-collected-at': z
+  'X-Rpmgate-Collected-At': z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/, { error: 'expected an ISO 8601 time such as 2026-12-02T10:00:00Z' })
     .refine((value) => !Number.isNaN(new Date(value).getTime()), { error: 'expected an ISO 8601 time such as 2026-12-02T10:00:00Z' })
