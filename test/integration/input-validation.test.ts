@@ -6,8 +6,10 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { parseHostReport } from '../../common/host-report.ts';
 import type { Role } from '../../common/roles.ts';
 import { createApp } from '../../server/http/app.ts';
+import { reportBody } from '../../server/http/schemas/hosts.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { machineId, report } from '../support/fleet.ts';
 
@@ -258,6 +260,46 @@ describe('what a refusal says', () => {
       const response = await fetch(server.url + path);
       expect(response.status, path).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+});
+
+describe('the inventory report', () => {
+  it('is described by its schema exactly as parseHostReport (shared with the agent) checks it', () => {
+    const base = report('agree', ['bash-5.1.8-9.el9.x86_64', 'gpg-pubkey-0-1.(none)']) as unknown as Record<string, unknown>;
+    const pkg = (base.packages as Record<string, unknown>[])[0]!;
+    const variants: Record<string, unknown>[] = [
+      base,
+      { ...base, set: 'billing/1.0' },
+      { ...base, set: null },
+      { ...base, set: 'billing' },
+      { ...base, set: 5 },
+      { ...base, machineId: 'ABC' },
+      { ...base, hostname: 'bad host' },
+      { ...base, os: '' },
+      { ...base, os: 'x'.repeat(201) },
+      { ...base, os: 'Rocky\tLinux' },
+      { ...base, arch: 'x86-64' },
+      { ...base, packages: {} },
+      { ...base, packages: [] },
+      { ...base, packages: [{ ...pkg, epoch: -1 }] },
+      { ...base, packages: [{ ...pkg, epoch: 1.5 }] },
+      { ...base, packages: [{ ...pkg, epoch: 3 }] },
+      { ...base, packages: [{ ...pkg, name: 'has space' }] },
+      { ...base, packages: [{ ...pkg, version: '' }] },
+      { ...base, packages: [{ ...pkg, release: 'r'.repeat(129) }] },
+      { ...base, packages: [{ ...pkg, arch: '(none)' }] },
+      { ...base, packages: ['bash'] },
+      { ...base, unknownField: 1 },
+    ];
+    for (const variant of variants) {
+      let parsed = true;
+      try {
+        parseHostReport(variant);
+      } catch {
+        parsed = false;
+      }
+      expect(reportBody.safeParse(variant).success, JSON.stringify(variant).slice(0, 200)).toBe(parsed);
     }
   });
 });

@@ -48,7 +48,8 @@ export function hostRoutes(ctx: AppContext) {
     const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!, { collectedAt: collectedAt === undefined ? null : new Date(collectedAt) });
     return c.json(reportView(outcome), outcome.host.report_count === 1 ? 201 : 200);
   });
-  routes.openAPIRegistry.registerPath(report);
+  const { middleware: _middleware, ...documented } = report;
+  routes.openAPIRegistry.registerPath(documented);
 
   const enroll = createRoute({
     method: 'post',

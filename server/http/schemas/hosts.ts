@@ -59,7 +59,7 @@ export const reportHeaders = z.object({
 export const reportBody = z.object({
   machineId: z.string().regex(machineIdPattern),
   hostname: z.string().regex(hostnamePattern),
-  os: z.string().min(1).max(200),
+  os: z.string().min(1).max(200).regex(/^[^\x00-\x1f\x7f]*$/),
   arch: z.string().regex(/^[A-Za-z0-9_]{1,32}$/),
   set: setReference.nullable().optional(),
   packages: z
