@@ -59,36 +59,28 @@ function fieldName(path: readonly PropertyKey[]): string {
 }
 
 // Query values arrive as text: these read them into what the route means, and refuse anything else.
+// An empty value (?strict=) counts as absent, as it always has.
 
-/** true, false, 1 or 0; absent means the default. */
-export function booleanQuery(fallback: boolean) {
+/** true, false, 1 or 0; absent means the fallback (null: "either"). */
+export function booleanQuery<T extends boolean | null>(fallback: T) {
   return z
-    .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+    .enum(['true', 'false', '1', '0', ''], { error: 'expected true or false' })
     .optional()
-    .transform((value) => (value === undefined ? fallback : value === 'true' || value === '1'));
+    .transform((value): boolean | T => (value === undefined || value === '' ? fallback : value === 'true' || value === '1'));
 }
 
-/** true, false, 1 or 0; absent means "either" (null). */
-export function optionalBooleanQuery() {
-  return z
-    .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
-    .optional()
-    .transform((value) => (value === undefined ? null : value === 'true' || value === '1'));
-}
-
-/** A decimal integer within bounds; absent means the default. */
+/** A decimal integer within bounds; absent means the fallback. */
 export function integerQuery(fallback: number, min: number, max: number) {
   const expected = `expected an integer between ${min} and ${max}`;
   return z
     .string()
-    .regex(/^\d+$/, { error: expected })
-    .transform(Number)
-    .pipe(z.number().int().min(min, { error: expected }).max(max, { error: expected }))
+    .regex(/^\d*$/, { error: expected })
     .optional()
-    .transform((value) => value ?? fallback);
+    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
+    .pipe(z.number().int().min(min, { error: expected }).max(max, { error: expected }));
 }
 
-/** Text of bounded length, trimmed of nothing; an empty value counts as absent. */
+/** Text of bounded length; absent when empty. */
 export function textQuery(max: number) {
   return z
     .string()

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { hostnamePattern, machineIdPattern, maxReportPackages } from '../../../common/host-report.ts';
 import { setNamePattern, setVersionPattern } from '../../services/sets.ts';
-import { booleanQuery, integerQuery, optionalBooleanQuery } from '../validation.ts';
+import { booleanQuery, integerQuery } from '../validation.ts';
 
 const setReference = z.string().refine(
   (value) => {
@@ -19,7 +19,7 @@ export const listHostsQuery = z.strictObject({
     .optional()
     .transform((value) => (value === '' ? undefined : value))
     .pipe(setReference.optional()),
-  drifting: optionalBooleanQuery(),
+  drifting: booleanQuery(null),
   strict: booleanQuery(false),
   limit: integerQuery(10_000, 1, 100_000),
   offset: integerQuery(0, 0, Number.MAX_SAFE_INTEGER),
