@@ -1,5 +1,6 @@
 // The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
 // public signing key under /keys, health.
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
@@ -14,13 +15,17 @@ import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
 import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { refuseMalformedUrl } from './url-guard.ts';
+import { apiRouter } from './validation.ts';
 
-export function createApp(ctx: AppContext): Hono<HttpEnv> {
-  const app = new Hono<HttpEnv>();
+/** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
+export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
+  const app = apiRouter();
   app.onError(onError(ctx.log));
   app.notFound((c) => {
     throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', refuseMalformedUrl());
 
   app.get('/healthz', async (c) => {
     try {
@@ -31,7 +36,7 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
     }
   });
 
-  const api = new Hono<HttpEnv>();
+  const api = apiRouter();
   api.use('*', authenticate(ctx));
   api.route('/packages', packageRoutes(ctx));
   api.route('/sets', setRoutes(ctx));
