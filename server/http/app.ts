@@ -1,7 +1,8 @@
 // The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
-// public signing key under /keys, health.
+// public signing key under /keys, the web console under /ui, health.
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
+import { consoleRoutes } from '../console/routes.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
@@ -48,5 +49,7 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
   app.route('/repo', repo);
   // The public key is public: hosts fetch it before they have any token.
   app.route('/keys', publicKeyRoutes(ctx));
+  // The web console: its own session cookie and CSRF tokens (server/console).
+  app.route('/ui', consoleRoutes(ctx));
   return app;
 }
