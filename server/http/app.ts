@@ -1,8 +1,9 @@
 // The HTTP application: middleware (allowed hosts, URLs that decode), the API routers under /api/v1,
-// repositories under /repo, the public signing key under /keys, health.
+// repositories under /repo, the public signing key under /keys, the web console under /ui, health.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
+import { consoleRoutes } from '../console/routes.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
@@ -55,5 +56,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.route('/repo', repo);
   // The public key is public: hosts fetch it before they have any token.
   app.route('/keys', publicKeyRoutes(ctx));
+  // The web console: its own session cookie and CSRF tokens (server/console).
+  app.route('/ui', consoleRoutes(ctx));
   return app;
 }
