@@ -1,11 +1,12 @@
 // The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
-// public signing key under /keys, health.
+// public signing key under /keys, the hosts' bootstrap script, health.
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
 import { onError } from './problem.ts';
+import { bootstrapRoutes } from './routes/bootstrap.ts';
 import { componentRoutes } from './routes/components.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
@@ -48,5 +49,6 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
   app.route('/repo', repo);
   // The public key is public: hosts fetch it before they have any token.
   app.route('/keys', publicKeyRoutes(ctx));
+  app.route('/', bootstrapRoutes(ctx));
   return app;
 }
