@@ -72,9 +72,10 @@ trust_key() {
   awk -F: '$1 == "pub" { want = 1; next } $1 == "fpr" && want { print toupper($10); want = 0 }' "$tmp/out" >"$tmp/served"
   [ -s "$tmp/served" ] || fail "$server/keys/rpmgate.asc holds no OpenPGP public key"
   expected=$(printf '%s' "${RPMGATE_KEY_FINGERPRINT:-$served_fingerprints}" | tr -d ' \t' | tr ',' '\n' | tr 'a-f' 'A-F')
+  given=${RPMGATE_KEY_FINGERPRINT:+RPMGATE_KEY_FINGERPRINT}
   while read -r fingerprint; do
     printf '%s\n' "$expected" | grep -qx "$fingerprint" ||
-      fail "the server's key $fingerprint is not one of the fingerprints given (${RPMGATE_KEY_FINGERPRINT:+RPMGATE_KEY_FINGERPRINT: }$(printf '%s' "$expected" | tr '\n' ' ')): not trusting it"
+      fail "the server's key $fingerprint is not in ${given:-the list this script was served with} ($(printf '%s\n' "$expected" | paste -sd, -)): not trusting it"
   done <"$tmp/served"
 
   if [ -f "$key_file" ] && cmp -s "$tmp/key.asc" "$key_file"; then
