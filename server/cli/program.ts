@@ -16,6 +16,7 @@ const commands = {
   key: () => import('./commands/key.ts'),
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
+  agent: () => import('./commands/agent.ts'),
 };
 
 export function buildProgram(): Command {
@@ -131,6 +132,13 @@ export function buildProgram(): Command {
     .description('stop publishing a key, once hosts have the new one')
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
+
+  const agent = program.command('agent').description("the host agent's package, served at /repo/agent/");
+  agent
+    .command('publish')
+    .description('upload an rpmgate-agent RPM (npm run build:agent-rpm) for hosts to install from /repo/agent/ (admin)')
+    .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
+    .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
 
   return program;
 }

@@ -72,6 +72,12 @@ export async function findPackageByFilename(sql: Queryable, filename: string): P
   return row ?? null;
 }
 
+/** Whether any binary package of this name is stored. */
+export async function hasBinaryPackageNamed(sql: Queryable, name: string): Promise<boolean> {
+  const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from packages where name = ${name} and not is_source) as found`;
+  return row!.found;
+}
+
 export async function insertPackage(sql: Queryable, record: NewPackage): Promise<PackageRow> {
   const { pkg } = record;
   const [row] = await sql<PackageRow[]>`

@@ -1,5 +1,6 @@
 // The HTTP application: middleware (allowed hosts, URLs that decode), the API routers under /api/v1,
-// repositories under /repo, the public signing key under /keys, the web console under /ui, health.
+// repositories under /repo, the public signing key under /keys, the web console under /ui, the hosts'
+// bootstrap script, health.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
@@ -9,6 +10,7 @@ import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
 import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
+import { bootstrapRoutes } from './routes/bootstrap.ts';
 import { componentRoutes } from './routes/components.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
@@ -58,5 +60,6 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.route('/keys', publicKeyRoutes(ctx));
   // The web console: its own session cookie and CSRF tokens (server/console).
   app.route('/ui', consoleRoutes(ctx));
+  app.route('/', bootstrapRoutes(ctx));
   return app;
 }

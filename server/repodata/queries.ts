@@ -1,6 +1,7 @@
 // What a repository holds, in SQL: a level repository serves the binary (or source) packages at or
 // above its level; a set repository serves the set's binary members, and as sources its source
-// members and the stored SRPMs its binaries were built from (SOURCERPM), whenever they arrived.
+// members and the stored SRPMs its binaries were built from (SOURCERPM), whenever they arrived; the
+// agent's repository serves every stored binary package of one name (rpmgate-agent), whatever its level.
 import type { Sql } from 'postgres';
 import type { Queryable } from '../db/queryable.ts';
 import type { PackageRow } from '../db/packages.ts';
@@ -8,7 +9,8 @@ import type { RepodataKind } from '../../common/repodata/document.ts';
 
 export type RepoSelector =
   | { kind: 'level'; rank: number; source: boolean }
-  | { kind: 'set'; setId: number; source: boolean };
+  | { kind: 'set'; setId: number; source: boolean }
+  | { kind: 'name'; name: string; source: false };
 
 /** A repository's packages in document order, each with the digest of its fragments (sql/0005 package_fragment_digests). */
 export interface RepoMembers {
@@ -44,6 +46,7 @@ export const digestLength = 32;
 /** `from ... where ...` selecting the repository's packages as `p`, with `joins` after `packages p`. */
 function membership(sql: Queryable, selector: RepoSelector, joins = sql``) {
   if (selector.kind === 'level') return sql`from packages p ${joins} where p.level_rank >= ${selector.rank} and p.is_source = ${selector.source}`;
+  if (selector.kind === 'name') return sql`from packages p ${joins} where p.name = ${selector.name} and not p.is_source`;
   if (!selector.source) {
     return sql`from package_set_members m join packages p on p.id = m.package_id ${joins} where m.set_id = ${selector.setId} and not p.is_source`;
   }
@@ -109,7 +112,9 @@ export async function listMemberChanges(
   const holds =
     selector.kind === 'level'
       ? sql`p.level_rank >= ${selector.rank} and p.is_source = ${selector.source} and d.package_id is not null`
-      : sql`p.is_source = ${selector.source} and d.package_id is not null and ${holdsInSet(sql, selector.setId, selector.source)}`;
+      : selector.kind === 'name'
+        ? sql`p.name = ${selector.name} and not p.is_source and d.package_id is not null`
+        : sql`p.is_source = ${selector.source} and d.package_id is not null and ${holdsInSet(sql, selector.setId, selector.source)}`;
   const rows = await sql<{ snapshot: string; id: number | null; member: boolean | null; name: string | null; digest: Buffer | null }[]>`
     with changed as (
       select distinct package_id as id from repo_member_changes

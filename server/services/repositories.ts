@@ -1,5 +1,6 @@
 // Which repository a URL names, and the content generation its repodata is cached by: a level
-// repository (cumulative), a set repository (pinned), or a product channel (floating).
+// repository (cumulative), a set repository (pinned), a product channel (floating), or the agent's
+// repository (every stored rpmgate-agent package).
 //
 // The warm path of a repomd.xml request makes no query: the generations live in memory, read again
 // right after this server's own changes commit and, for changes made by other servers on the same
@@ -7,6 +8,7 @@
 // generation.
 import type { Sql } from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
+import { agentPackageName } from '../../common/agent-package.ts';
 import { isLevel, levelRank, type Level } from '../../common/roles.ts';
 import { readRepoGenerations, type RepoGeneration } from '../db/repo-generations.ts';
 import { findSet, type SetRow } from '../db/sets.ts';
@@ -17,7 +19,8 @@ import { newestSetAtOrAbove } from './sets.ts';
 export type RepoAddress =
   | { kind: 'level'; level: string; source: boolean }
   | { kind: 'set'; name: string; version: string; source: boolean }
-  | { kind: 'channel'; name: string; level: string; source: boolean };
+  | { kind: 'channel'; name: string; level: string; source: boolean }
+  | { kind: 'agent'; source: false };
 
 export interface ResolvedRepo {
   request: RepoRequest;
@@ -92,7 +95,7 @@ export class RepoDirectory {
 
   async resolve(address: RepoAddress): Promise<ResolvedRepo> {
     const generations = this.generations ?? (await this.refresh());
-    const set = address.kind === 'level' ? null : await this.findSet(address, generations.levels.generation);
+    const set = address.kind === 'level' || address.kind === 'agent' ? null : await this.findSet(address, generations.levels.generation);
     return describeRepo(address, generations, set);
   }
 
@@ -111,7 +114,7 @@ export class RepoDirectory {
   resolveFromMemory(address: RepoAddress): ResolvedRepo | null {
     const generations = this.generations;
     if (!generations) return null;
-    if (address.kind === 'level') return describeRepo(address, generations, null);
+    if (address.kind === 'level' || address.kind === 'agent') return describeRepo(address, generations, null);
     const cached = this.sets.get(setKey(address));
     if (!cached || cached.levels !== generations.levels.generation || !cached.set) return null;
     return describeRepo(address, generations, cached.set);
@@ -121,7 +124,7 @@ export class RepoDirectory {
    * The set a URL names. Any change to sets (a new one, a promotion, a deletion) moves the levels
    * generation, so an answer read in the current one is still true.
    */
-  private async findSet(address: Exclude<RepoAddress, { kind: 'level' }>, levels: number): Promise<SetRow | null> {
+  private async findSet(address: SetAddress, levels: number): Promise<SetRow | null> {
     const key = setKey(address);
     const cached = this.sets.get(key);
     if (cached && cached.levels === levels) return cached.set;
@@ -135,13 +138,29 @@ export class RepoDirectory {
   }
 }
 
-function setKey(address: Exclude<RepoAddress, { kind: 'level' }>): string {
+type SetAddress = Extract<RepoAddress, { kind: 'set' | 'channel' }>;
+
+function setKey(address: SetAddress): string {
   return address.kind === 'set' ? `set|${address.name}|${address.version}` : `channel|${address.name}|${address.level}`;
 }
 
 /** A repository's identity, generation and title, from the generations and the set a URL names. */
 function describeRepo(address: RepoAddress, generations: Generations, set: SetRow | null): ResolvedRepo {
   const suffix = address.source ? '/source' : '';
+  if (address.kind === 'agent') {
+    // Uploads move the levels generation, re-signing the packages one.
+    const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());
+    return {
+      request: {
+        id: 'agent',
+        selector: { kind: 'name', name: agentPackageName, source: false },
+        generation: `${generations.levels.generation}.${generations.packages.generation}`,
+        timestamp: Math.floor(changedAt / 1000),
+      },
+      set: null,
+      title: 'agent',
+    };
+  }
   if (address.kind === 'level') {
     const level = requireServedLevel(address.level);
     const changedAt = Math.max(generations.levels.changedAt.getTime(), generations.packages.changedAt.getTime());

@@ -6,6 +6,7 @@
 // twenty epochs of one file name one row and nineteen 409s. A refused upload adopts no blob.
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { agentPackageName } from '../../common/agent-package.ts';
 import { RpmgateError } from '../../common/errors.ts';
 import { formatNevra } from '../../common/rpm/nevra.ts';
 import { readRpmFile, type ParsedRpm } from '../../common/rpm/reader.ts';
@@ -39,6 +40,7 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
     if (known) return { status: 'exists', package: known };
     const parsed = await readRpmFile(written.path);
     refuseNonPackages(parsed);
+    refuseAgentFromNonAdmin(parsed, uploader);
     const stored = await storePackage(ctx, written, parsed, uploader, temporary);
     if (stored.status === 'created') await ctx.repositories.changed();
     return stored;
@@ -55,6 +57,16 @@ function refuseNonPackages(parsed: ParsedRpm): void {
   // rpmgate would replace it with its own. (rpm 4 ignores rpm 6's OPENPGP tag, which may hold v6.)
   for (const signature of parsed.signatures) {
     if (signature.name !== 'OPENPGP') assertSignaturePacket(signature.packet, signature.name);
+  }
+}
+
+/**
+ * Every enrolled host installs and upgrades rpmgate-agent from /repo/agent/, as root and outside any
+ * set's qualification: only an admin may put a package of that name in the store.
+ */
+function refuseAgentFromNonAdmin(parsed: ParsedRpm, uploader: Principal): void {
+  if (parsed.package.name === agentPackageName && uploader.role !== 'admin') {
+    throw new RpmgateError('forbidden', `only an admin may upload ${agentPackageName}: every enrolled host installs it from /repo/agent/`);
   }
 }
 

@@ -24,6 +24,9 @@ export interface TestServer {
   tokenFor(role: Role, name?: string): Promise<string>;
   /** Stops the HTTP server and starts it again on the same database and data dir. */
   restart(): Promise<void>;
+  /** Stops the HTTP server only (an outage); start() brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const database = await createTestDatabase();
   const log = createLogger(Boolean(process.env.RPMGATE_LOG));
   let server = await startServer(config, { log, database });
+  let running = true;
+  const port = () => Number(new URL(server.url).port);
 
   const test: TestServer = {
     get url() {
@@ -60,12 +65,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return new ApiClient({ server: server.url, token: await test.tokenFor(role, name) });
     },
     async restart() {
-      const port = new URL(server.url).port;
-      await server.close();
-      server = await startServer({ ...config, port: Number(port) }, { log, database });
+      await test.stop();
+      await test.start();
+    },
+    async stop() {
+      if (running) await server.close();
+      running = false;
+    },
+    async start() {
+      if (running) return;
+      server = await startServer({ ...config, port: port() }, { log, database });
+      running = true;
     },
     async close() {
-      await server.close();
+      if (running) await server.close();
       await database.close();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -44,18 +44,23 @@ async function uploadOne(io: CommandIo, file: string): Promise<FileOutcome> {
     const info = await stat(file).catch(() => null);
     if (!info) return { file, outcome: 'refused', error: 'no such file' };
     if (!info.isFile()) return { file, outcome: 'refused', error: info.isDirectory() ? 'a directory, not an RPM file' : 'not a regular file' };
-    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-    const response = await io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
-      body,
-      headers: { 'content-type': 'application/x-rpm', 'content-length': String(info.size) },
-      timeoutMs: null,
-    });
+    const response = await postPackageFile(io, file, info.size);
     return { file, outcome: response.status === 201 ? 'created' : 'exists', nevra: response.body.nevra, status: response.status };
   } catch (error) {
     if (isRpmgateError(error) && error.code === 'connection') throw error;
     if (isRpmgateError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) throw error;
     return { file, outcome: 'refused', error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** Streams one RPM file to POST /api/v1/packages: 201 stored, 200 already there; anything else throws. */
+export function postPackageFile(io: CommandIo, file: string, size: number) {
+  const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+  return io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
+    body,
+    headers: { 'content-type': 'application/x-rpm', 'content-length': String(size) },
+    timeoutMs: null,
+  });
 }
 
 function describe(outcome: FileOutcome): string {

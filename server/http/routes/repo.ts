@@ -15,7 +15,7 @@ import type { HttpEnv } from '../env.ts';
 import { fileResponse, type FileSource } from '../file-response.ts';
 
 type RepoTarget =
-  | { kind: 'repo-file'; address: RepoAddress }
+  | { kind: 'repo-file'; address: Exclude<RepoAddress, { kind: 'agent' }> }
   | { kind: 'index'; address: RepoAddress }
   | { kind: 'repomd' | 'repomd-asc'; address: RepoAddress }
   | { kind: 'metadata'; address: RepoAddress; file: string }
@@ -29,7 +29,9 @@ const anyRole = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 
 export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
   const routes = new Hono<HttpEnv>();
   routes.on(['GET', 'HEAD'], '/*', async (c) => {
-    if (ctx.config.repoAuth) requireRoles(c.get('principal'), anyRole);
+    // The agent's repository stays public, like the key: a new host installs the agent before it holds
+    // any token (the bootstrap script), and the agent is no secret.
+    if (ctx.config.repoAuth && !c.req.path.startsWith('/repo/agent/')) requireRoles(c.get('principal'), anyRole);
     const target = parseRepoPath(c.req.path);
     switch (target.kind) {
       case 'repo-file':
@@ -84,10 +86,13 @@ export function parseRepoPath(path: string): RepoTarget {
       address = { kind: 'set', name, version, source: false };
       tail = after;
     }
+  } else if (family === 'agent') {
+    address = { kind: 'agent', source: false };
+    tail = rest;
   } else {
     throw notFound();
   }
-  if (tail[0] === 'source') {
+  if (tail[0] === 'source' && address.kind !== 'agent') {
     address = { ...address, source: true };
     tail = tail.slice(1);
   }
@@ -183,7 +188,7 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
   });
 }
 
-async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress) {
+async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Exclude<RepoAddress, { kind: 'agent' }>) {
   const repo = await ctx.repositories.resolve(address);
   const base = ctx.config.baseUrl ?? new URL(c.req.url).origin;
   const text = renderRepoFileFor(address, { base, title: repo.title, needsAuth: ctx.config.repoAuth });

@@ -1,0 +1,3 @@
+// The agent's own package: the name the server's /repo/agent/ repository serves, the bootstrap script
+// installs and `rpmgate agent publish` accepts (agent/packaging/rpmgate-agent.spec builds it).
+export const agentPackageName = 'rpmgate-agent';
