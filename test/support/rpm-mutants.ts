@@ -2,7 +2,7 @@
 // verdict with rpm's: tags renamed, types changed, counts and offsets moved, region trailers and
 // intros changed, digests renamed, removed or corrupted, signature packets changed, the lead changed,
 // the payload cut, extended or changed. Main header mutations are "resealed" (the signature header's
-// SHA1HEADER, SHA256HEADER and MD5 recomputed), so that they reach rpm's and rpmgate's header rules
+// header digests and MD5 recomputed), so that they reach rpm's and rpmgate's header rules
 // instead of stopping at a digest mismatch. The originals are read structurally (RpmHeader), never
 // judged: damaged corpus files are mutated too.
 import { createHash } from 'node:crypto';
@@ -51,8 +51,9 @@ export function rpmLayout(bytes: Uint8Array): RpmLayout {
 }
 
 /**
- * Recomputes the signature header's header digests (SHA1HEADER, SHA256HEADER) and MD5 over the main
- * header and payload of `bytes`, in place, where they are stored with rpm's type and size.
+ * Recomputes the signature header's header digests (SHA1HEADER, SHA256HEADER, SHA3_256HEADER) and
+ * MD5 over the main header and payload of `bytes`, in place, where they are stored with their type
+ * and size.
  */
 export function reseal(bytes: Buffer, layout: RpmLayout): void {
   const main = bytes.subarray(layout.main.offset, layout.payload);
@@ -64,6 +65,8 @@ export function reseal(bytes: Buffer, layout: RpmLayout): void {
   if (sha1 !== null) bytes.write(createHash('sha1').update(main).digest('hex'), sha1, 'latin1');
   const sha256 = at(T.RPMSIGTAG_SHA256, T.RPM_STRING_TYPE, 65);
   if (sha256 !== null) bytes.write(createHash('sha256').update(main).digest('hex'), sha256, 'latin1');
+  const sha3 = at(T.RPMSIGTAG_SHA3_256, T.RPM_STRING_TYPE, 65);
+  if (sha3 !== null) bytes.write(createHash('sha3-256').update(main).digest('hex'), sha3, 'latin1');
   const md5 = at(T.RPMSIGTAG_MD5, T.RPM_BIN_TYPE, 16);
   if (md5 !== null) createHash('md5').update(bytes.subarray(layout.main.offset)).digest().copy(bytes, md5);
 }

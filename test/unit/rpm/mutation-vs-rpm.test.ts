@@ -146,6 +146,13 @@ describe.skipIf(skip)('seeded mutants of every corpus and fixture RPM, judged by
     expect(cases.length).toBeGreaterThan(3000);
     const byClass = new Map<MutationClass, Case[]>();
     for (const c of cases) byClass.set(c.mutationClass, [...(byClass.get(c.mutationClass) ?? []), c]);
+    const rows = mutationClasses.map((name) => {
+      const list = byClass.get(name) ?? [];
+      const refusedByRpm = list.filter((c) => !c.rpm.verify.ok || !c.rpm.query.ok).length;
+      const stored = list.filter((c) => c.rpmgate.stored).length;
+      return `${name.padEnd(32)} ${String(list.length).padStart(7)} ${String(refusedByRpm).padStart(12)} ${String(stored).padStart(7)}`;
+    });
+    console.log(`${'mutation class'.padEnd(32)} mutants refused:rpm  stored\n${rows.join('\n')}`);
     for (const mutationClass of mutationClasses) {
       const list = byClass.get(mutationClass) ?? [];
       expect(list.length, mutationClass).toBeGreaterThanOrEqual(mutationClass === 'sig: signature packet changed' ? 20 : 40);
