@@ -339,3 +339,30 @@ function changeRegionOrIntro(copy: Buffer, layout: RpmLayout, header: 'sig' | 'm
   copy.writeUInt32BE(value >>> 0, target.at);
   return { what: `${target.label} → ${value}`, bytes: copy };
 }
+
+/**
+ * The package as it would be had it lost digests: `signature` tags left out of a rebuilt signature
+ * header, `main` tags renamed to unknown numbers (5200, 5201, ...) in the main header, and the
+ * header digests and MD5 that remain computed again, so that nothing but the loss is wrong.
+ */
+export function withoutDigests(original: Buffer, remove: { signature?: readonly number[]; main?: readonly number[] }): Buffer {
+  const layout = rpmLayout(original);
+  const rest = Buffer.from(original.subarray(layout.main.offset));
+  (remove.main ?? []).forEach((tag, n) => {
+    const i = layout.main.index.findIndex((entry) => entry.tag === tag);
+    if (i < 0) throw new Error(`the main header has no tag ${tag}`);
+    rest.writeUInt32BE(5200 + n, 16 + 16 * i);
+  });
+  const mainHeader = rest.subarray(0, layout.main.intro.size);
+  const text = (hex: string): Buffer => Buffer.from(`${hex}\0`, 'latin1');
+  const entries = readSignatureEntries(layout.signature)
+    .filter((entry) => !(remove.signature ?? []).includes(entry.tag))
+    .map((entry) => {
+      if (entry.tag === T.RPMSIGTAG_SHA1) return { ...entry, data: text(createHash('sha1').update(mainHeader).digest('hex')) };
+      if (entry.tag === T.RPMSIGTAG_SHA256) return { ...entry, data: text(createHash('sha256').update(mainHeader).digest('hex')) };
+      if (entry.tag === T.RPMSIGTAG_MD5) return { ...entry, data: createHash('md5').update(rest).digest() };
+      return entry;
+    });
+  const signature = writeSignatureHeader(entries);
+  return Buffer.concat([original.subarray(0, 96), signature, Buffer.alloc(signaturePadding(signature.length)), rest]);
+}
