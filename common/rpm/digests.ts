@@ -214,8 +214,20 @@ function altMismatch(digest: RpmDigest, actual: string): RpmFormatError {
   );
 }
 
+/** rpmsinfoDescr's names, as `rpm -Kv` prints them (rpm 6's for the digests rpm 4 does not know). */
+const rpmDescriptions: Readonly<Record<string, string>> = {
+  SHA1HEADER: 'Header SHA1 digest',
+  SHA256HEADER: 'Header SHA256 digest',
+  SHA3_256HEADER: 'Header SHA3-256 digest',
+  MD5: 'MD5 digest',
+  PAYLOADDIGEST: 'Payload SHA256 digest',
+  PAYLOADSHA512: 'Payload SHA512 digest',
+  PAYLOADSHA3_256: 'Payload SHA3-256 digest',
+};
+
 function mismatch(digest: RpmDigest, actual: string): RpmFormatError {
+  const description = rpmDescriptions[digest.name] ?? `${digest.name} digest`;
   return new RpmFormatError(
-    `${digest.name} digest mismatch: the ${digest.range} hashes to ${digest.algorithm} ${actual} but the package records ${digest.hex}`,
+    `${description}: BAD (${digest.name} digest mismatch: the ${digest.range} hashes to ${digest.algorithm} ${actual} but the package records ${digest.hex})`,
   );
 }

@@ -55,9 +55,9 @@ const deliberatelyStricter: readonly (readonly [RegExp, RegExp?])[] = [
   // Tags rpm 4 does not know but rpmgate reads (rpm 6's digests, sizes, format, OPENPGP) or rewrites.
   [/^(reserved space|PGP5 signature|OpenPGP signatures|Header SHA3-256 digest): BAD \(package tag \d+: invalid type/],
   [/^main header entry \d+ \((PAYLOADSIZE|PAYLOADSIZEALT|RPMFORMAT|PAYLOADSHA512|PAYLOADSHA512ALT|PAYLOADSHA3_256|PAYLOADSHA3_256ALT) \(\d+\),.*: rpm defines this tag as/],
-  [/^(SHA3_256HEADER|PAYLOADSHA512|PAYLOADSHA3_256) digest mismatch|^main header PAYLOADSHA\w+ \(\d+\) is not a/],
+  [/\((SHA3_256HEADER|PAYLOADSHA512|PAYLOADSHA3_256) digest mismatch|^main header PAYLOADSHA\w+ \(\d+\) is not a/],
   // A damaged payload digest, which rpm forgives when its alternative (PAYLOADDIGEST/ALT) verifies.
-  [/^Payload SHA256 (ALT )?digest: BAD \(package tag \d+: invalid hex\)/],
+  [/^Payload SHA256 (ALT )?digest: BAD \(package tag \d+: invalid hex\)|^Payload SHA256 digest: BAD \(PAYLOADDIGEST digest mismatch/],
   // Recorded sizes checked against the file.
   [/^size mismatch|no payload/],
   // The package model: the tags every repository needs, lists that fit together, text that is text.
