@@ -3,7 +3,7 @@
 // Which tag covers what follows rpm's lib/signature.c (rpmSigInfoParse) and lib/rpmvs.c:
 //   SHA1HEADER 269, SHA256HEADER 273, SHA3_256HEADER 279: the main header (magic to end of data)
 //   MD5 1004, SIZE 1000, LONGSIZE 270: main header + payload (legacy, absent from v6 and nfpm)
-//   PAYLOADDIGEST 5092 (SHA-256: rpm 4 ignores PAYLOADDIGESTALGO 5093, which rpmbuild sets to 8),
+//   PAYLOADDIGEST 5092 (SHA-256: rpm ignores PAYLOADDIGESTALGO 5093, which rpmbuild sets to 8),
 //   PAYLOADSHA512 5121, PAYLOADSHA3_256 5123, PAYLOADSIZE 5112: the payload as stored (compressed)
 //   PAYLOADDIGESTALT 5097, PAYLOADSHA512ALT 5122, PAYLOADSHA3_256ALT 5124: the uncompressed payload;
 //   recorded but not verified (that needs every decompressor rpm knows), except PAYLOADDIGESTALT
@@ -12,7 +12,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { RpmFormatError } from '../errors.ts';
 import type { RpmHeader } from './header.ts';
 import {
-  describeTag,
   RPMSIGTAG_LONGSIZE,
   RPMSIGTAG_MD5,
   RPMSIGTAG_SHA1,
@@ -20,7 +19,6 @@ import {
   RPMSIGTAG_SHA3_256,
   RPMSIGTAG_SIZE,
   RPMTAG_PAYLOADDIGEST,
-  RPMTAG_PAYLOADDIGESTALGO,
   RPMTAG_PAYLOADDIGESTALT,
   RPMTAG_PAYLOADSHA3_256,
   RPMTAG_PAYLOADSHA3_256ALT,
@@ -52,8 +50,6 @@ export interface RecordedSizes {
   payload: number | null;
 }
 
-/** PGPHASHALGO_SHA256 (rpmpgp.h): the only payload digest algorithm rpm 4 writes and reads. */
-const PGPHASHALGO_SHA256 = 8;
 
 const hexLengths: Readonly<Record<DigestAlgorithm, number>> = {
   md5: 32,
@@ -82,7 +78,9 @@ export function collectDigests(signature: RpmHeader, main: RpmHeader): RpmDigest
   const payloadDigests = main.strings(RPMTAG_PAYLOADDIGEST);
   const payloadDigestsAlt = main.strings(RPMTAG_PAYLOADDIGESTALT);
   if (payloadDigests || payloadDigestsAlt) {
-    const algorithm = payloadAlgorithm(main);
+    // rpm verifies both as SHA-256 whatever PAYLOADDIGESTALGO says (rpmvfyitems; rpm 6 calls the
+    // tags PAYLOADSHA256 and the algorithm tag obsolete), and rpmbuild never wrote another.
+    const algorithm = 'sha256';
     for (const value of payloadDigests ?? []) {
       digests.push({ header: 'main', tag: RPMTAG_PAYLOADDIGEST, name: 'PAYLOADDIGEST', algorithm, range: 'payload', hex: checkHex(value, algorithm, main, RPMTAG_PAYLOADDIGEST) });
     }
@@ -203,16 +201,6 @@ function hashKey(digest: RpmDigest): string {
   return `${digest.algorithm}:${range}`;
 }
 
-function payloadAlgorithm(main: RpmHeader): DigestAlgorithm {
-  const id = main.number(RPMTAG_PAYLOADDIGESTALGO);
-  // rpm 4's rpmvfyitems verify PAYLOADDIGEST as SHA-256 whatever this tag says: another algorithm
-  // would fail on every host running rpm 4.
-  if (id !== undefined && id !== PGPHASHALGO_SHA256) {
-    throw new RpmFormatError(`Payload SHA256 digest: BAD (${describeTag(RPMTAG_PAYLOADDIGESTALGO)} names hash algorithm ${id}, but rpm 4 computes PAYLOADDIGEST as SHA-256)`);
-  }
-  return 'sha256';
-}
-
 function checkHex(value: string, algorithm: DigestAlgorithm, header: RpmHeader, tag: number): string {
   if (value.length !== hexLengths[algorithm] || !/^[0-9a-fA-F]+$/.test(value)) {
     throw new RpmFormatError(`${header.describe(tag)} is not a ${algorithm} hex digest: ${JSON.stringify(value.slice(0, 140))}`);
@@ -226,8 +214,20 @@ function altMismatch(digest: RpmDigest, actual: string): RpmFormatError {
   );
 }
 
+/** rpmsinfoDescr's names, as `rpm -Kv` prints them (rpm 6's for the digests rpm 4 does not know). */
+const rpmDescriptions: Readonly<Record<string, string>> = {
+  SHA1HEADER: 'Header SHA1 digest',
+  SHA256HEADER: 'Header SHA256 digest',
+  SHA3_256HEADER: 'Header SHA3-256 digest',
+  MD5: 'MD5 digest',
+  PAYLOADDIGEST: 'Payload SHA256 digest',
+  PAYLOADSHA512: 'Payload SHA512 digest',
+  PAYLOADSHA3_256: 'Payload SHA3-256 digest',
+};
+
 function mismatch(digest: RpmDigest, actual: string): RpmFormatError {
+  const description = rpmDescriptions[digest.name] ?? `${digest.name} digest`;
   return new RpmFormatError(
-    `${digest.name} digest mismatch: the ${digest.range} hashes to ${digest.algorithm} ${actual} but the package records ${digest.hex}`,
+    `${description}: BAD (${digest.name} digest mismatch: the ${digest.range} hashes to ${digest.algorithm} ${actual} but the package records ${digest.hex})`,
   );
 }

@@ -10,7 +10,7 @@ import { agentPackageName } from '../../common/agent-package.ts';
 import { RpmgateError } from '../../common/errors.ts';
 import { formatNevra } from '../../common/rpm/nevra.ts';
 import { readRpmFile, type ParsedRpm } from '../../common/rpm/reader.ts';
-import { assertSignaturePacket } from '../../common/rpm/signatures.ts';
+import { assertInstallable } from '../../common/rpm/installable.ts';
 import type { AppContext } from '../context.ts';
 import {
   findPackageByFilename,
@@ -39,24 +39,13 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
     const known = await findPackageByAnyFileSha256(ctx.sql, written.sha256);
     if (known) return { status: 'exists', package: known };
     const parsed = await readRpmFile(written.path);
-    refuseNonPackages(parsed);
+    assertInstallable(parsed);
     refuseAgentFromNonAdmin(parsed, uploader);
     const stored = await storePackage(ctx, written, parsed, uploader, temporary);
     if (stored.status === 'created') await ctx.repositories.changed();
     return stored;
   } finally {
     await Promise.all(temporary.map((file) => fs.rm(file, { force: true })));
-  }
-}
-
-function refuseNonPackages(parsed: ParsedRpm): void {
-  if (parsed.isDeltaRpm) {
-    throw new RpmgateError('invalid_rpm', 'this is a delta RPM (drpm), not an installable package');
-  }
-  // A signature rpm cannot even parse makes rpm refuse the whole file: refuse it here too, although
-  // rpmgate would replace it with its own. (rpm 4 ignores rpm 6's OPENPGP tag, which may hold v6.)
-  for (const signature of parsed.signatures) {
-    if (signature.name !== 'OPENPGP') assertSignaturePacket(signature.packet, signature.name);
   }
 }
 
