@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isRpmgateError } from '../common/errors.ts';
 import { createContext, type GlobalOptions } from './context.ts';
+import { agentVersion } from './version.ts';
 
 type Action = (command: Command) => Promise<number>;
 
@@ -17,6 +18,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .option('--repos-dir <dir>', 'where .repo files go (default /etc/yum.repos.d, under --rpm-root when given)')
     .option('--spool-dir <dir>', 'undelivered reports (default /var/spool/rpmgate-agent, under --rpm-root when given)')
     .option('--json', 'print machine-readable JSON')
+    .version(agentVersion)
     .exitOverride()
     .showHelpAfterError();
 

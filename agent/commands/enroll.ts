@@ -18,8 +18,6 @@ export interface EnrollOptions {
   replace?: boolean;
 }
 
-export const defaultEnvFile = '/etc/rpmgate/agent.env';
-
 export async function enrollCommand(ctx: AgentContext, options: EnrollOptions): Promise<number> {
   const enrollmentToken = options.enrollmentToken ?? process.env.RPMGATE_ENROLLMENT_TOKEN;
   if (!enrollmentToken) throw new RpmgateError('usage', 'enroll needs --enrollment-token TOKEN (or RPMGATE_ENROLLMENT_TOKEN)');
@@ -31,7 +29,7 @@ export async function enrollCommand(ctx: AgentContext, options: EnrollOptions): 
     hostname: facts.hostname,
     ...(options.replace ? { replace: true } : {}),
   });
-  const envFile = options.envFile ? path.resolve(options.envFile) : ctx.rpmRoot ? path.join(ctx.rpmRoot, defaultEnvFile) : defaultEnvFile;
+  const envFile = options.envFile ? path.resolve(options.envFile) : ctx.envFile;
   await mkdir(path.dirname(envFile), { recursive: true, mode: 0o755 });
   await writeFileAtomic(envFile, renderEnvFile(ctx.server, body.token), { mode: 0o600 });
   ctx.out.result({ machineId: body.machineId, hostname: facts.hostname, envFile, replaced: body.replaced }, () =>

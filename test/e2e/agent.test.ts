@@ -1,7 +1,8 @@
 // rpmgate-agent end to end: the real agent CLI against a real server, real rpm databases made by
 // installing fixture packages with Debian's dnf into throwaway --installroots (test/support/dnf-root.ts),
 // as root. Conformance and drift, converging with `install`, report delivery, the spool across an
-// outage, and verified downloads.
+// outage, and verified downloads. The agent is the shipped bundle (npm run build:agent), run by plain
+// node from a directory that holds only it.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { buildIsolatedBundle, type IsolatedBundle } from '../support/agent-bundle.ts';
+import type { CliResult } from '../support/cli.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { toolsRequired } from '../support/requirements.ts';
@@ -21,6 +23,7 @@ const setMembers = ['rg-hello-2.0-1.noarch', 'rg-lib-2.1-1.x86_64', 'rg-epoch-3:
 
 let server: TestServer;
 let fixtures: FixtureSet;
+let bundle: IsolatedBundle;
 /** dnf options for the server's repositories: signed when the server publishes a key, else unchecked. */
 let gpgOptions: string[];
 const roots: DnfRoot[] = [];
@@ -40,8 +43,7 @@ async function newDir(): Promise<string> {
 
 /** The agent on one host root, with that host's HOME (its .rpmmacros pins %_dbpath). */
 function agent(host: DnfRoot, args: string[], options: { token?: string; server?: string } = {}): Promise<CliResult> {
-  return runCli(
-    'rpmgate-agent',
+  return bundle.run(
     ['--server', options.server ?? server.url, '--rpm-root', host.root, '--repos-dir', host.reposDir, '--spool-dir', host.spoolDir, ...args],
     { ...host.env, RPMGATE_TOKEN: options.token ?? '' },
   );
@@ -66,7 +68,7 @@ async function deadServerUrl(): Promise<string> {
 
 describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availability.ok ? '' : ` (SKIPPED: ${availability.reason})`}`, () => {
   beforeAll(async () => {
-    [server, fixtures] = await Promise.all([startTestServer(), buildFixtures()]);
+    [server, fixtures, bundle] = await Promise.all([startTestServer(), buildFixtures(), buildIsolatedBundle()]);
     const wanted = ['rg-hello', 'rg-lib', 'rg-lib-devel', 'rg-epoch', 'rg-text'];
     for (const pkg of fixtures.packages.filter((p) => wanted.includes(p.name))) {
       const response = await fetch(`${server.url}/api/v1/packages`, {
@@ -93,6 +95,7 @@ describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availabi
   afterAll(async () => {
     for (const root of roots) await root.cleanup();
     for (const dir of scratch) await rm(dir, { recursive: true, force: true });
+    await bundle?.cleanup();
     await server?.close();
   });
 

@@ -1,9 +1,16 @@
 // The agent's command line edge: usage errors and errors from the server are one stderr line and exit 2.
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli.ts';
 
 describe('rpmgate-agent command line', () => {
+  it('prints its version, the package version', async () => {
+    const result = await runCli('rpmgate-agent', ['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${(JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+  });
+
   it('exits 2 with one line when no server is configured', async () => {
     const result = await runCli('rpmgate-agent', ['check', '--set', 'demo/1.0'], { RPMGATE_URL: '' });
     expect(result.code).toBe(2);
