@@ -2,14 +2,12 @@
 // (server/repodata) is byte for byte the document a from-scratch concatenation gives: after
 // promotions, an obsolete set, new packages and a changed fragment, for level and set repositories,
 // and again after a restart with an empty cache.
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentHead, documentTail, repodataKinds } from '../../common/repodata/document.ts';
-import { parseRepomd } from '../../common/repodata/parse.ts';
 import { loadCorpus, type LoadedCorpus } from '../../bench/support/load.ts';
+import { renderFromDatabase } from '../support/repodata-from-database.ts';
+import { fetchServedDocuments } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -40,47 +38,17 @@ async function promote(name: string, level: string) {
   expect(status).toBe(200);
 }
 
-/** The documents as the repository's members' fragments concatenated in order, straight from SQL. */
-async function expectedDocuments(where: 'level' | 'set', value: string | number) {
-  const sql = server.database.sql;
-  const rows =
-    where === 'level'
-      ? await sql<{ primary_xml: string; filelists_xml: string; other_xml: string }[]>`
-          select r.primary_xml, r.filelists_xml, r.other_xml from packages p join package_repodata r on r.package_id = p.id
-          where p.level_rank >= ${value} and not p.is_source order by p.name collate "C", p.id`
-      : await sql<{ primary_xml: string; filelists_xml: string; other_xml: string }[]>`
-          select r.primary_xml, r.filelists_xml, r.other_xml from package_sets s join package_set_members m on m.set_id = s.id
-          join packages p on p.id = m.package_id join package_repodata r on r.package_id = p.id
-          where s.name = ${value} and not p.is_source order by p.name collate "C", p.id`;
-  const column = { primary: 'primary_xml', filelists: 'filelists_xml', other: 'other_xml' } as const;
-  return Object.fromEntries(
-    repodataKinds.map((kind) => [kind, documentHead(kind, rows.length) + rows.map((row) => row[column[kind]]).join('') + documentTail(kind)]),
-  ) as Record<(typeof repodataKinds)[number], string>;
-}
-
-/** Fetches a repository's three documents, checking each against its repomd record. */
-async function servedDocuments(repoPath: string) {
-  const repomd = await parseRepomd(Buffer.from(await (await fetch(`${server.url}${repoPath}repodata/repomd.xml`)).arrayBuffer()));
-  const documents = {} as Record<(typeof repodataKinds)[number], string>;
-  for (const record of repomd.records) {
-    const bytes = Buffer.from(await (await fetch(`${server.url}${repoPath}${record.href}`)).arrayBuffer());
-    const open = gunzipSync(bytes);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(record.checksum);
-    expect(createHash('sha256').update(open).digest('hex')).toBe(record.openChecksum);
-    expect(open.length).toBe(record.openSize);
-    documents[record.type as (typeof repodataKinds)[number]] = open.toString('utf8');
-  }
-  return documents;
-}
-
 const levels = { integ: 0, qa_ready: 1, pre_release: 2 } as const;
 
 async function expectAllRepositoriesRight() {
+  const sql = server.database.sql;
   for (const [level, rank] of Object.entries(levels)) {
-    expect(await servedDocuments(`/repo/level/${level}/`), level).toEqual(await expectedDocuments('level', rank));
+    const expected = await renderFromDatabase(sql, { kind: 'level', rank, source: false });
+    expect(await fetchServedDocuments(`${server.url}/repo/level/${level}/`), level).toEqual(expected);
   }
   for (const name of ['big', 'small']) {
-    expect(await servedDocuments(`/repo/set/${name}/1/`), name).toEqual(await expectedDocuments('set', name));
+    const expected = await renderFromDatabase(sql, { kind: 'set', name, version: '1', source: false });
+    expect(await fetchServedDocuments(`${server.url}/repo/set/${name}/1/`), name).toEqual(expected);
   }
 }
 
@@ -112,7 +80,7 @@ describe('chunked, incremental repodata', () => {
     // The server learns of a change made behind its back by notification, a moment later: wait for it.
     await server.server.context.repositories.refresh();
     await expectAllRepositoriesRight();
-    expect((await servedDocuments('/repo/level/qa_ready/')).other).toContain('Initial package, rebuilt');
+    expect((await fetchServedDocuments(`${server.url}/repo/level/qa_ready/`)).other).toContain('Initial package, rebuilt');
   });
 
   it('again after a restart with an empty repodata cache', async () => {
