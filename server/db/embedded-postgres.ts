@@ -159,9 +159,11 @@ async function initialiseCluster(
   runAs: RunUser | null,
   options: EmbeddedPostgresOptions,
 ): Promise<void> {
-  // initdb into a sibling directory, then rename: an interrupted initdb leaves no half cluster behind.
+  // initdb into a sibling directory, then rename: an interrupted initdb leaves no half cluster behind,
+  // and what one left is removed here (the data-dir lock says no one else is initialising).
   const staging = `${dataDir}.init-${process.pid}`;
-  await fs.rm(staging, { recursive: true, force: true });
+  const leftovers = (await fs.readdir(path.dirname(dataDir))).filter((name) => name.startsWith(`${path.basename(dataDir)}.init-`));
+  for (const name of leftovers) await fs.rm(path.join(path.dirname(dataDir), name), { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true, mode: 0o700 });
   if (runAs) await fs.chown(staging, runAs.uid, runAs.gid);
   const args = [`--pgdata=${staging}`, `--username=${superuser}`, '--auth=trust', '--encoding=UTF8', '--locale=C'];

@@ -1,7 +1,9 @@
 // `rpmgate serve` as a user runs it: a real process with its embedded PostgreSQL under a fresh data
 // dir. It answers, stops cleanly on SIGTERM (PostgreSQL too), keeps its data across restarts, and a
-// crash in the middle of an upload leaves neither a partial file nor a row pointing at nothing.
-import type { ChildProcess } from 'node:child_process';
+// crash in the middle of an upload leaves neither a partial file nor a row pointing at nothing. And
+// `npm start &` stops with everything it started when its pid is signalled.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,7 +11,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { runCli } from '../support/cli.ts';
-import { exited, freePort, postmasterPid, startServeProcess, stopLeftoverPostgres } from '../support/serve-process.ts';
+import {
+  descendantsOf,
+  exited,
+  freePort,
+  isAlive,
+  portIsFree,
+  postgresProcessesOf,
+  postmasterPid,
+  repositoryRoot,
+  startServeProcess,
+  stopLeftoverPostgres,
+  waitForHealth,
+} from '../support/serve-process.ts';
 
 const adminToken = 'serve-test-admin-token-0123456789';
 let dataDir: string;
@@ -111,5 +125,79 @@ describe('rpmgate serve', () => {
     expect(second.stderr.trim()).toMatch(/^rpmgate: another rpmgate \(pid \d+\) is using the data dir/);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
+  });
+});
+
+// `npm start &` as the README says: the pid the shell gets is npm's, and signalling it must stop the
+// server and its PostgreSQL (npm passes SIGINT and SIGTERM to the script's process, which must be the
+// server itself, not a shell or a launcher in between).
+describe('npm start', () => {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  let startDir: string;
+  const left: number[] = [];
+
+  beforeAll(async () => {
+    startDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-npm-start-'));
+    await chmod(startDir, 0o755);
+  });
+  afterAll(async () => {
+    // Whatever a failed run left behind (we started these processes).
+    for (const pid of left) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (const signal of signals) stopLeftoverPostgres(path.join(startDir, signal));
+    await rm(startDir, { recursive: true, force: true });
+  });
+
+  for (const signal of signals) {
+    it(`stops the server and its PostgreSQL when the pid of "npm start &" gets ${signal}`, async () => {
+      const dataDir = path.join(startDir, signal);
+      const npmPort = await freePort();
+      const shell = spawn('sh', ['-c', 'npm start & echo $!; wait'], {
+        cwd: repositoryRoot,
+        env: { ...process.env, PORT: String(npmPort), RPMGATE_DATA_DIR: dataDir, DATABASE_URL: '', RPMGATE_ADMIN_TOKEN: adminToken },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      shell.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      shell.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await expect.poll(() => /^\d+\n/.test(output)).toBe(true);
+      const npmPid = Number(output.split('\n')[0]);
+      await waitForHealth(`http://127.0.0.1:${npmPort}`, () => (shell.exitCode !== null ? `npm start ended: ${output}` : null), () => output);
+      const below = descendantsOf(npmPid);
+      left.push(npmPid, ...below);
+      expect(postgresProcessesOf(dataDir).length).toBeGreaterThan(0);
+
+      process.kill(npmPid, signal);
+      expect(await exited(shell), output).toBe(0);
+      await expect.poll(() => below.filter(isAlive), { timeout: 30_000 }).toEqual([]);
+      expect(postgresProcessesOf(dataDir)).toEqual([]);
+      expect(existsSync(path.join(dataDir, 'rpmgate.pid'))).toBe(false);
+      expect(await portIsFree(npmPort)).toBe(true);
+    });
+  }
+});
+
+describe('a signal while rpmgate serve starts', () => {
+  it('stops it once started, with its PostgreSQL, and leaves no half cluster behind', async () => {
+    const startDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-early-signal-'));
+    await chmod(startDir, 0o755);
+    const serve = spawn(process.execPath, [path.join(repositoryRoot, 'bin/rpmgate.js'), 'serve'], {
+      env: { ...process.env, PORT: String(await freePort()), RPMGATE_DATA_DIR: startDir, DATABASE_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    serve.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    try {
+      // initdb writes into a staging directory first: the signal comes in the middle of it.
+      await expect.poll(async () => (await readdir(startDir)).some((name) => name.startsWith('pg.init-')), { timeout: 60_000, interval: 20 }).toBe(true);
+      serve.kill('SIGTERM');
+      expect(await exited(serve), log).toBe(0);
+      expect(log).toMatch(/"message":"shutting down","signal":"SIGTERM"/);
+      expect(postgresProcessesOf(startDir)).toEqual([]);
+      expect((await readdir(startDir)).filter((name) => name.startsWith('pg.init-') || name === 'rpmgate.pid')).toEqual([]);
+    } finally {
+      if (serve.exitCode === null) serve.kill('SIGKILL');
+      stopLeftoverPostgres(startDir);
+      await rm(startDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,25 +1,30 @@
-// `rpmgate serve`: run the server until SIGINT/SIGTERM, then close connections and the database cleanly.
+// `rpmgate serve`: run the server until SIGINT, SIGTERM or SIGHUP, then close connections and the
+// database cleanly (the embedded PostgreSQL too).
 import { readConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
 import { startServer } from '../../runtime.ts';
 
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export async function serveCommand(): Promise<void> {
   const config = readConfig();
   const log = createLogger();
-  const server = await startServer(config, { log });
-  await new Promise<void>((resolve) => {
+  // Heard from the very start: a signal that arrives while the server starts (a first initdb takes
+  // seconds) stops it as soon as it is up, rather than killing it halfway with its PostgreSQL left
+  // running. Ctrl-C under `npm start` delivers SIGINT twice (the terminal's process group, then npm
+  // passing it on): the handlers stay installed so that a repeat cannot cut the shutdown short.
+  const stopRequested = new Promise<void>((resolve) => {
     let stopping = false;
-    // Ctrl-C under `npm start` delivers SIGINT more than once (the terminal's process group, then
-    // tsx relaying it): the handlers stay installed so that a repeat cannot cut the shutdown short.
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info('shutting down', { signal });
       resolve();
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    for (const signal of stopSignals) process.on(signal, () => stop(signal));
   });
+  const server = await startServer(config, { log });
+  await stopRequested;
   await server.close();
   log.info('stopped');
 }
