@@ -12,6 +12,11 @@ export interface Config {
   adminToken: string | null;
   /** Public URL written into .repo files; null derives it from each request. */
   baseUrl: string | null;
+  /**
+   * Host headers the server answers (RPMGATE_ALLOWED_HOSTS), as host or host:port, lowercase; '*' any.
+   * null: the listen address, localhost and the machine's host names (server/http/host-check.ts).
+   */
+  allowedHosts: string[] | null;
   /** Largest accepted package upload, in bytes. */
   maxUploadBytes: number;
   /** Largest accepted JSON body, in bytes. */
@@ -38,6 +43,7 @@ export function readConfig(env: Env = process.env): Config {
     databaseUrl: readDatabaseUrl(env),
     adminToken: readAdminToken(env),
     baseUrl: readBaseUrl(env),
+    allowedHosts: readAllowedHosts(env),
     maxUploadBytes: readInteger(env, 'RPMGATE_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     maxJsonBytes: readInteger(env, 'RPMGATE_MAX_JSON_BYTES', 64 * 1024 ** 2, 1024, Number.MAX_SAFE_INTEGER),
     repoAuth: env.RPMGATE_REPO_AUTH === '1',
@@ -64,6 +70,10 @@ function readAdminToken(env: Env): string | null {
   if (!token) return null;
   // A short bootstrap token would be guessable: refuse it rather than run insecurely.
   if (token.length < 16) throw new RpmgateError('usage', 'RPMGATE_ADMIN_TOKEN must be at least 16 characters');
+  // It is sent as "Authorization: Bearer TOKEN", whose grammar (RFC 6750's b64token) allows no more.
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    throw new RpmgateError('usage', 'RPMGATE_ADMIN_TOKEN may hold only letters, digits and - . _ ~ + / (and = at the end)');
+  }
   return token;
 }
 
@@ -96,4 +106,25 @@ function readBaseUrl(env: Env): string | null {
     throw new RpmgateError('usage', `RPMGATE_BASE_URL must be http or https: "${raw}"`);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** host, host:port, [v6] or [v6]:port: the forms of a Host header (RFC 9110), without userinfo. */
+const hostEntry = /^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+
+function readAllowedHosts(env: Env): string[] | null {
+  const raw = env.RPMGATE_ALLOWED_HOSTS?.trim();
+  if (!raw) return null;
+  const entries = raw.toLowerCase().split(/[\s,]+/).filter(Boolean);
+  for (const entry of entries) {
+    if (entry === '*') {
+      // Without a base URL, .repo files are written with the Host header's name: any host would do.
+      if (!env.RPMGATE_BASE_URL) throw new RpmgateError('usage', 'RPMGATE_ALLOWED_HOSTS=* needs RPMGATE_BASE_URL: .repo files take their URLs from the Host header otherwise');
+      continue;
+    }
+    const match = hostEntry.exec(entry);
+    if (!match || (match[1] !== undefined && (Number(match[1]) < 1 || Number(match[1]) > 65535))) {
+      throw new RpmgateError('usage', `RPMGATE_ALLOWED_HOSTS: "${entry}" is not a host name, address or host:port`);
+    }
+  }
+  return entries;
 }

@@ -41,9 +41,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const lock = await lockDataDir(config.dataDir);
   let database: Database;
   try {
-    database =
-      options.database ??
-      (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: (line) => log.info(line, { source: 'postgres' }) }));
+    database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log }));
   } catch (error) {
     await lock.release();
     throw error;

@@ -3,10 +3,11 @@
 // Which tag covers what follows rpm's lib/signature.c (rpmSigInfoParse) and lib/rpmvs.c:
 //   SHA1HEADER 269, SHA256HEADER 273, SHA3_256HEADER 279: the main header (magic to end of data)
 //   MD5 1004, SIZE 1000, LONGSIZE 270: main header + payload (legacy, absent from v6 and nfpm)
-//   PAYLOADDIGEST 5092 (algorithm PAYLOADDIGESTALGO 5093, SHA-256 when absent as in v6),
+//   PAYLOADDIGEST 5092 (SHA-256: rpm 4 ignores PAYLOADDIGESTALGO 5093, which rpmbuild sets to 8),
 //   PAYLOADSHA512 5121, PAYLOADSHA3_256 5123, PAYLOADSIZE 5112: the payload as stored (compressed)
 //   PAYLOADDIGESTALT 5097, PAYLOADSHA512ALT 5122, PAYLOADSHA3_256ALT 5124: the uncompressed payload;
-//   recorded but not verified (that needs every decompressor rpm knows).
+//   recorded but not verified (that needs every decompressor rpm knows), except PAYLOADDIGESTALT
+//   without PAYLOADDIGEST: rpm 4 then checks it against the payload as stored, as rpmgate does.
 import { createHash, type Hash } from 'node:crypto';
 import { RpmFormatError } from '../errors.ts';
 import type { RpmHeader } from './header.ts';
@@ -51,17 +52,8 @@ export interface RecordedSizes {
   payload: number | null;
 }
 
-/** PGPHASHALGO_* values (rpmpgp.h) that can name the payload digest algorithm. */
-const pgpHashAlgorithms: ReadonlyMap<number, DigestAlgorithm> = new Map([
-  [1, 'md5'],
-  [2, 'sha1'],
-  [8, 'sha256'],
-  [9, 'sha384'],
-  [10, 'sha512'],
-  [11, 'sha224'],
-  [12, 'sha3-256'],
-  [14, 'sha3-512'],
-]);
+/** PGPHASHALGO_SHA256 (rpmpgp.h): the only payload digest algorithm rpm 4 writes and reads. */
+const PGPHASHALGO_SHA256 = 8;
 
 const hexLengths: Readonly<Record<DigestAlgorithm, number>> = {
   md5: 32,
@@ -148,8 +140,8 @@ export class PayloadVerifier {
     // PAYLOADDIGEST array may hold the same digest more than once.
     const byKey = new Map<string, Hash>();
     for (const digest of digests) {
-      if (digest.range !== 'payload' && digest.range !== 'header+payload') continue;
-      const key = `${digest.algorithm}:${digest.range}`;
+      if (!checksRange(digest, digests)) continue;
+      const key = hashKey(digest);
       let hash = byKey.get(key);
       if (!hash) {
         hash = createHash(digest.algorithm);
@@ -181,11 +173,11 @@ export class PayloadVerifier {
       throw new RpmFormatError(`size mismatch: PAYLOADSIZE records ${this.sizes.payload} payload bytes but the file has ${this.payloadBytes}`);
     }
     const results = new Map<string, string>();
-    for (const { digest, hash } of this.hashes) results.set(`${digest.algorithm}:${digest.range}`, hash.digest('hex'));
+    for (const { digest, hash } of this.hashes) results.set(hashKey(digest), hash.digest('hex'));
     for (const digest of this.digests) {
-      const actual = results.get(`${digest.algorithm}:${digest.range}`);
+      const actual = checksRange(digest, this.digests) ? results.get(hashKey(digest)) : undefined;
       if (actual === undefined) continue;
-      if (actual !== digest.hex) throw mismatch(digest, actual);
+      if (actual !== digest.hex) throw digest.name === 'PAYLOADDIGESTALT' ? altMismatch(digest, actual) : mismatch(digest, actual);
       if (!checked.includes(digest.name)) checked.push(digest.name);
     }
     if (this.sizes.headerAndPayload !== null) checked.push('SIZE');
@@ -194,13 +186,31 @@ export class PayloadVerifier {
   }
 }
 
+/**
+ * Whether the payload verifier checks this digest: those over the payload as stored or header and
+ * payload, and PAYLOADDIGESTALT when PAYLOADDIGEST is missing. rpm 4 hashes the payload as read
+ * from the file for both tags; while PAYLOADDIGEST verifies, the failure of its alternative is
+ * ignored (rpmvsVerify, getAlt), and without it PAYLOADDIGESTALT verifies only an uncompressed payload.
+ */
+function checksRange(digest: RpmDigest, all: readonly RpmDigest[]): boolean {
+  if (digest.range === 'payload' || digest.range === 'header+payload') return true;
+  return digest.name === 'PAYLOADDIGESTALT' && !all.some((other) => other.name === 'PAYLOADDIGEST');
+}
+
+/** Digests hashed over the same bytes with the same algorithm share one hash. */
+function hashKey(digest: RpmDigest): string {
+  const range = digest.name === 'PAYLOADDIGESTALT' ? 'payload' : digest.range;
+  return `${digest.algorithm}:${range}`;
+}
+
 function payloadAlgorithm(main: RpmHeader): DigestAlgorithm {
   const id = main.number(RPMTAG_PAYLOADDIGESTALGO);
-  // "the hash algo is supposed to come from another tag" (rpmSigInfoParse): SHA-256 when absent.
-  if (id === undefined) return 'sha256';
-  const algorithm = pgpHashAlgorithms.get(id);
-  if (!algorithm) throw new RpmFormatError(`unsupported payload digest algorithm ${id} in ${describeTag(RPMTAG_PAYLOADDIGESTALGO)}`);
-  return algorithm;
+  // rpm 4's rpmvfyitems verify PAYLOADDIGEST as SHA-256 whatever this tag says: another algorithm
+  // would fail on every host running rpm 4.
+  if (id !== undefined && id !== PGPHASHALGO_SHA256) {
+    throw new RpmFormatError(`Payload SHA256 digest: BAD (${describeTag(RPMTAG_PAYLOADDIGESTALGO)} names hash algorithm ${id}, but rpm 4 computes PAYLOADDIGEST as SHA-256)`);
+  }
+  return 'sha256';
 }
 
 function checkHex(value: string, algorithm: DigestAlgorithm, header: RpmHeader, tag: number): string {
@@ -208,6 +218,12 @@ function checkHex(value: string, algorithm: DigestAlgorithm, header: RpmHeader, 
     throw new RpmFormatError(`${header.describe(tag)} is not a ${algorithm} hex digest: ${JSON.stringify(value.slice(0, 140))}`);
   }
   return value.toLowerCase();
+}
+
+function altMismatch(digest: RpmDigest, actual: string): RpmFormatError {
+  return new RpmFormatError(
+    `Payload SHA256 ALT digest: BAD (without PAYLOADDIGEST, rpm 4 checks PAYLOADDIGESTALT against the payload as stored, which hashes to ${actual}, but the package records ${digest.hex})`,
+  );
 }
 
 function mismatch(digest: RpmDigest, actual: string): RpmFormatError {

@@ -24,7 +24,6 @@ import {
   RPMTAG_HEADERIMAGE,
   RPMTAG_HEADERIMMUTABLE,
   RPMTAG_HEADERSIGNATURES,
-  signatureTagTypes,
   typeAlign,
   typeSizes,
 } from './tags.ts';
@@ -408,7 +407,6 @@ function verifyEntries(
       `${what}: the entries account for ${accounted} bytes but the data store has ${dl} (unaccounted gaps or overlaps)`,
     );
   }
-  if (kind === 'signature') checkSignatureTypes(byTag, what);
   return byTag;
 }
 
@@ -456,20 +454,6 @@ function checkTagType(entry: HeaderEntry, kind: HeaderKind, label: string): void
   if (expected === undefined || expected === entry.type) return;
   if (isStringType(expected) && isStringType(entry.type)) return;
   throw new RpmFormatError(`${label}: rpm defines this tag as ${describeType(expected)}`);
-}
-
-/** rpmSigInfoParse (lib/signature.c): digest, size and signature tags must have rpm's type and size. */
-function checkSignatureTypes(byTag: Map<number, HeaderEntry>, what: string): void {
-  for (const [tag, rule] of signatureTagTypes) {
-    const entry = byTag.get(tag);
-    if (!entry) continue;
-    if (entry.type !== rule.type) {
-      throw new RpmFormatError(`${what} ${describeTag(tag, 'signature')} has type ${describeType(entry.type)}, expected ${describeType(rule.type)}`);
-    }
-    if (rule.size !== undefined && entry.length !== rule.size) {
-      throw new RpmFormatError(`${what} ${describeTag(tag, 'signature')} holds ${entry.length} bytes, expected ${rule.size}`);
-    }
-  }
 }
 
 function headerName(kind: HeaderKind): string {

@@ -1,6 +1,8 @@
 // Reads an RPM file: lead, signature header, main header, then (for files) the payload streamed
 // through its digests. parseRpm works on bytes in memory; readRpmFile reads only the headers into
-// memory and never holds the payload. Both refuse damaged input with RpmFormatError and nothing else.
+// memory and never holds the payload. Both refuse damaged input with RpmFormatError and nothing else,
+// and refuse whatever rpm 4.18's `rpm -K` or `rpm -qp` refuses (rpm-verification.ts), so that every
+// package read here installs with dnf.
 import { open, type FileHandle } from 'node:fs/promises';
 import { RpmFormatError } from '../errors.ts';
 import {
@@ -15,6 +17,7 @@ import { HEADER_INTRO_SIZE, readHeaderIntro, RpmHeader } from './header.ts';
 import { LEAD_SIZE, parseLead, type RpmLead } from './lead.ts';
 import { packageFromHeaders } from './package-from-header.ts';
 import type { RpmPackage } from './package.ts';
+import { checkHeaderSignatures, checkSignatureTags, requireRpmDigests } from './rpm-verification.ts';
 import { collectSignatures, type RpmSignature } from './signatures.ts';
 import { RPMTAG_PAYLOADCOMPRESSOR, RPMTAG_PAYLOADFORMAT, RPMTAG_RPMFORMAT } from './tags.ts';
 
@@ -125,8 +128,11 @@ function parseHeaders(bytes: Uint8Array, packageSize: number): ParsedRpm {
   const signature = RpmHeader.parse(bytes, LEAD_SIZE, 'signature', packageSize);
   const main = RpmHeader.parse(bytes, signature.end, 'main', packageSize);
   const payloadOffset = main.offset + main.intro.size;
+  checkSignatureTags(signature, main);
   const digests = collectDigests(signature, main);
+  requireRpmDigests(digests);
   const verifiedHeader = verifyHeaderDigests(digests, main.bytes);
+  checkHeaderSignatures(signature, main.bytes);
   const pkg = packageFromHeaders(lead, signature, main, packageSize);
   const payloadFormat = main.string(RPMTAG_PAYLOADFORMAT) ?? null;
   const format = main.regionTag === null ? 'v3' : main.number(RPMTAG_RPMFORMAT) === 6 ? 'v6' : 'v4';

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
+import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 
 export interface Database {
@@ -13,13 +14,18 @@ export interface Database {
 export interface OpenDatabaseOptions {
   databaseUrl: string | null;
   dataDir: string;
-  log?: (line: string) => void;
+  /** PostgreSQL's own lines and the embedded server's restarts. */
+  log?: Logger;
 }
 
 export const poolOptions = {
   max: 20,
   idle_timeout: 60,
-  connect_timeout: 10,
+  // While PostgreSQL is away every request that needs it must answer 503 within 2 s, before clients
+  // give up waiting: a connection attempt may take 1.5 s (a reachable PostgreSQL answers in ms), and
+  // a query waits at most 0.25 s behind a failed one (postgres.js's own backoff grows to 20 s).
+  connect_timeout: 1.5,
+  backoff: (retries: number) => Math.min(0.02 * 2 ** retries, 0.25),
   onnotice: () => {},
   // undefined in a query means SQL null, not an error.
   transform: { undefined: null },
@@ -42,7 +48,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
     dataDir: path.join(options.dataDir, 'pg'),
-    onLog: options.log,
+    log: options.log,
   });
   const sql = postgres({ ...embedded.connection, ...poolOptions });
   await assertReachable(sql, 'the embedded PostgreSQL');

@@ -5,6 +5,7 @@
 // only its own user can enter. Run as root, it runs as `nobody` (PostgreSQL refuses root) and touches
 // no system account. A server left running by a crashed rpmgate is found through postmaster.pid and
 // adopted rather than fought with (the data-dir lock guarantees no other rpmgate is using it).
+// Once started it is supervised (postgres-supervisor.ts): restarted when it dies, stopped with us.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -12,25 +13,33 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
+import type { Logger } from '../log.ts';
+import { superviseCluster, type Postmaster } from './postgres-supervisor.ts';
+import { readySocket } from './ready-socket.ts';
 
 export interface EmbeddedPostgresOptions {
   /** The cluster directory (PGDATA). */
   dataDir: string;
   /** Extra `-c name=value` settings (tests turn fsync off). */
   settings?: Record<string, string>;
-  /** Receives PostgreSQL's own log lines. */
-  onLog?: (line: string) => void;
+  /** Receives PostgreSQL's own log lines (info, source postgres) and word of its restarts (warn). */
+  log?: Logger;
 }
 
 export interface EmbeddedPostgres {
   /** Connection options for postgres.js: a socket directory as host. */
   readonly connection: { host: string; port: number; user: string; database: string };
+  /** Stops the PostgreSQL running in the data dir, whoever started it last, and its supervision. */
   stop(): Promise<void>;
 }
 
 const superuser = 'rpmgate';
 const socketPort = 5432;
 const startTimeoutMs = 60_000;
+/** How long a fast shutdown may take before an immediate one is asked for. */
+const fastShutdownMs = 30_000;
+/** How often an adopted postmaster is checked for being alive. */
+const adoptedPollMs = 250;
 
 interface Binaries {
   initdb: string;
@@ -53,18 +62,53 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await fs.mkdir(socketDir, { recursive: true, mode: 0o700 });
   if (runAs) await fs.chown(socketDir, runAs.uid, runAs.gid);
 
-  const connection = { host: socketDir, port: socketPort, user: superuser, database: 'postgres' };
-  const leftover = runningPostmasterPid(dataDir);
+  // Readiness is probed on PostgreSQL's own socket; everyone else connects through the ready socket.
+  const direct = { host: socketDir, port: socketPort, user: superuser, database: 'postgres' };
+  const ready = readySocket(path.join(dataDir, 'ready'), path.join(socketDir, `.s.PGSQL.${socketPort}`));
+  ready.close();
+  const cluster: Cluster = { binaries, dataDir, socketDir, runAs, options };
+  const first = launchPostmaster(cluster);
+  try {
+    await waitUntilReady(direct, first);
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
+  ready.open();
+  const supervised = superviseCluster({
+    first,
+    launch: async () => {
+      const postmaster = launchPostmaster(cluster);
+      return { postmaster, ready: waitUntilReady(direct, postmaster) };
+    },
+    running: () => {
+      const pid = runningPostmasterPid(dataDir);
+      return pid === null ? null : adoptPostmaster(pid);
+    },
+    up: () => ready.open(),
+    down: () => ready.close(),
+    log: options.log,
+  });
+  return { connection: { ...direct, host: ready.dir }, stop: () => supervised.stop() };
+}
+
+interface Cluster {
+  binaries: Binaries;
+  dataDir: string;
+  socketDir: string;
+  runAs: RunUser | null;
+  options: EmbeddedPostgresOptions;
+}
+
+/** The postmaster left running in the data dir (adopted), or a new one. */
+function launchPostmaster(cluster: Cluster): Postmaster {
+  const leftover = runningPostmasterPid(cluster.dataDir);
   if (leftover !== null) {
     // A server left running by a crashed rpmgate still holds this cluster: adopt it, and stop it at the end.
-    options.onLog?.(`adopting the PostgreSQL (pid ${leftover}) left running in ${dataDir}`);
-    await waitUntilReady(connection, null);
-    return { connection, stop: () => stopByPid(leftover) };
+    cluster.options.log?.info(`adopting the PostgreSQL (pid ${leftover}) left running in ${cluster.dataDir}`);
+    return adoptPostmaster(leftover);
   }
-
-  const child = spawnPostgres(binaries, dataDir, socketDir, runAs, options);
-  await waitUntilReady(connection, child);
-  return { connection, stop: () => stopPostgres(child) };
+  return spawnPostmaster(cluster);
 }
 
 async function locateBinaries(): Promise<Binaries> {
@@ -126,17 +170,11 @@ async function initialiseCluster(
     await fs.rm(staging, { recursive: true, force: true });
     throw new RpmgateError('unavailable', `initdb failed (exit ${code}): ${lastLine(output)}`);
   }
-  options.onLog?.(`initialised PostgreSQL cluster in ${dataDir}`);
+  options.log?.info(`initialised PostgreSQL cluster in ${dataDir}`);
   await fs.rename(staging, dataDir);
 }
 
-function spawnPostgres(
-  binaries: Binaries,
-  dataDir: string,
-  socketDir: string,
-  runAs: RunUser | null,
-  options: EmbeddedPostgresOptions,
-): ChildProcess {
+function spawnPostmaster({ binaries, dataDir, socketDir, runAs, options }: Cluster): Postmaster {
   const settings: Record<string, string> = {
     listen_addresses: '',
     unix_socket_directories: socketDir,
@@ -149,24 +187,82 @@ function spawnPostgres(
     ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     env: { ...process.env, LC_MESSAGES: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C meant for rpmgate must not stop PostgreSQL under requests still
+    // being answered; rpmgate stops it last, as pg_ctl's postmasters are detached too.
+    detached: true,
   });
   const log = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) options.onLog?.(line);
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) options.log?.info(line, { source: 'postgres' });
   };
   child.stdout?.on('data', log);
   child.stderr?.on('data', log);
-  // Without a listener a failed spawn (EACCES) would be an unhandled 'error' event and kill the process.
-  child.on('error', (error) => options.onLog?.(`postgres could not start: ${error.message}`));
-  return child;
+  const ended = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `exited (signal ${signal})` : `exited (code ${code})`));
+    // Without a listener a failed spawn (EACCES) would be an unhandled 'error' event and kill the process.
+    child.on('error', (error) => {
+      options.log?.warn(`postgres could not start: ${error.message}`);
+      if (child.pid === undefined) resolve(`could not start (${error.message})`);
+    });
+  });
+  return trackPostmaster(child.pid ?? 0, ended, () => child.kill('SIGINT'), (signal) => child.kill(signal));
 }
 
-async function waitUntilReady(connection: EmbeddedPostgres['connection'], child: ChildProcess | null): Promise<void> {
+/** A postmaster this process did not start: its end is seen by polling its pid. */
+function adoptPostmaster(pid: number): Postmaster {
+  const ended = new Promise<string>((resolve) => {
+    const poll = setInterval(() => {
+      if (!isPostgresProcess(pid)) {
+        clearInterval(poll);
+        resolve('is gone');
+      }
+    }, adoptedPollMs);
+    // Watching must not keep a process alive that has nothing else to do; stop() waits with its own timer.
+    poll.unref();
+  });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // gone already
+    }
+  };
+  return trackPostmaster(pid, ended, () => signal('SIGINT'), signal);
+}
+
+/**
+ * A postmaster handle: whether it has ended, and a stop that asks for PostgreSQL's fast shutdown
+ * (SIGINT: roll back open transactions, checkpoint, exit) and escalates to an immediate shutdown
+ * (SIGQUIT) when that takes too long.
+ */
+function trackPostmaster(pid: number, ended: Promise<string>, fastShutdown: () => void, send: (signal: NodeJS.Signals) => void): Postmaster {
+  const postmaster: Postmaster = {
+    pid,
+    ended,
+    hasEnded: false,
+    async stop() {
+      if (postmaster.hasEnded) return;
+      fastShutdown();
+      const escalate = setTimeout(() => send('SIGQUIT'), fastShutdownMs);
+      // Adopted postmasters are polled on an unref'd timer: keep the process alive until this one ends.
+      const keepAlive = setInterval(() => {}, 1000);
+      await ended;
+      clearTimeout(escalate);
+      clearInterval(keepAlive);
+    },
+  };
+  void ended.then(() => {
+    postmaster.hasEnded = true;
+  });
+  return postmaster;
+}
+
+async function waitUntilReady(connection: EmbeddedPostgres['connection'], postmaster: Postmaster): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let lastError = '';
+  let end: string | null = null;
+  void postmaster.ended.then((how) => (end = how));
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) {
-      throw new RpmgateError('unavailable', `the embedded PostgreSQL exited at start (code ${child.exitCode})`);
-    }
+    if (end !== null) throw new RpmgateError('unavailable', `the embedded PostgreSQL ${end} at start`);
     const probe = postgres({ ...connection, max: 1, connect_timeout: 2, onnotice: () => {} });
     try {
       await probe`select 1`;
@@ -182,47 +278,27 @@ async function waitUntilReady(connection: EmbeddedPostgres['connection'], child:
   throw new RpmgateError('unavailable', `the embedded PostgreSQL did not start within ${startTimeoutMs / 1000} s: ${lastError}`);
 }
 
-async function stopPostgres(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
-  child.kill('SIGINT');
-  await exited;
-}
-
-async function stopByPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGINT');
-  } catch {
-    return;
-  }
-  for (let waited = 0; waited < startTimeoutMs; waited += 50) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The pid in postmaster.pid when that process is still alive, else null. */
 function runningPostmasterPid(dataDir: string): number | null {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  return isPostgresProcess(pid) ? pid : null;
+}
+
+/** Alive, and a postgres: after a reboot (or a long time) the pid may belong to anything. */
+function isPostgresProcess(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
-    return null;
+    return false;
   }
-  // Only a postgres process counts: after a reboot the pid may belong to anything.
   try {
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return command.includes('postgres') ? pid : null;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
   } catch {
-    return pid;
+    // No /proc (not Linux): alive is all we can tell.
+    return true;
   }
 }
 

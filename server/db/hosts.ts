@@ -83,7 +83,7 @@ const summaryColumns = [
 ];
 
 /** The columns of HostSummaryRow, times as epoch milliseconds. */
-function summaryColumnList(sql: Queryable) {
+export function summaryColumnList(sql: Queryable) {
   return sql`${sql(summaryColumns)},
     (extract(epoch from first_report_at) * 1000)::int8 as first_report_at,
     (extract(epoch from last_report_at) * 1000)::int8 as last_report_at,

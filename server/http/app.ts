@@ -1,10 +1,14 @@
-// The HTTP application: middleware, the API routers under /api/v1, repositories under /repo, the
-// public signing key under /keys, the hosts' bootstrap script, health.
+// The HTTP application: middleware (allowed hosts, URLs that decode), the API routers under /api/v1,
+// repositories under /repo, the public signing key under /keys, the web console under /ui, the hosts'
+// bootstrap script, health.
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { RpmgateError } from '../../common/errors.ts';
+import { consoleRoutes } from '../console/routes.ts';
 import type { AppContext } from '../context.ts';
 import { authenticate } from './auth.ts';
 import type { HttpEnv } from './env.ts';
+import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
 import { bootstrapRoutes } from './routes/bootstrap.ts';
 import { componentRoutes } from './routes/components.ts';
@@ -15,13 +19,18 @@ import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
 import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { refuseMalformedUrl } from './url-guard.ts';
+import { apiRouter } from './validation.ts';
 
-export function createApp(ctx: AppContext): Hono<HttpEnv> {
-  const app = new Hono<HttpEnv>();
+/** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
+export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
+  const app = apiRouter();
   app.onError(onError(ctx.log));
   app.notFound((c) => {
     throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
+  app.use('*', refuseMalformedUrl());
 
   app.get('/healthz', async (c) => {
     try {
@@ -32,8 +41,8 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
     }
   });
 
-  const api = new Hono<HttpEnv>();
-  api.use('*', authenticate(ctx));
+  const api = apiRouter();
+  api.use('*', authenticate(ctx, 'api'));
   api.route('/packages', packageRoutes(ctx));
   api.route('/sets', setRoutes(ctx));
   api.route('/sets', setConformanceRoutes(ctx));
@@ -44,11 +53,13 @@ export function createApp(ctx: AppContext): Hono<HttpEnv> {
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();
-  repo.use('*', authenticate(ctx));
+  repo.use('*', authenticate(ctx, 'repo'));
   repo.route('/', repoRoutes(ctx));
   app.route('/repo', repo);
   // The public key is public: hosts fetch it before they have any token.
   app.route('/keys', publicKeyRoutes(ctx));
+  // The web console: its own session cookie and CSRF tokens (server/console).
+  app.route('/ui', consoleRoutes(ctx));
   app.route('/', bootstrapRoutes(ctx));
   return app;
 }

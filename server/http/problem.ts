@@ -51,12 +51,19 @@ export function onError(log: Logger) {
   };
 }
 
-function isDatabaseUnavailable(error: unknown): boolean {
+/** The socket errors of a connection to PostgreSQL that broke or could not be made. */
+const connectionErrnos = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTCONN', 'EAI_AGAIN']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { code, syscall } = error as { code?: unknown; syscall?: unknown };
   if (syscall === 'connect') return true; // ECONNREFUSED, or ENOENT for a vanished Unix socket
-  // postgres.js's CONNECT_TIMEOUT / CONNECTION_*; PostgreSQL's 57P0x (shutting down) and 08xxx (connection).
-  return typeof code === 'string' && (code.startsWith('CONNECT') || /^57P0[1-3]$/.test(code) || code.startsWith('08'));
+  if (typeof code !== 'string') return false;
+  // A query in flight when PostgreSQL went away: its socket was reset or closed under it.
+  if (connectionErrnos.has(code)) return true;
+  // postgres.js's CONNECT_TIMEOUT / CONNECTION_*; PostgreSQL's 57P0x (shutting down, crashed, starting
+  // up, in recovery), 08xxx (connection) and 53300 (too many connections).
+  return code.startsWith('CONNECT') || /^57P0[1-3]$/.test(code) || code.startsWith('08') || code === '53300';
 }
 
 function isImmutabilityViolation(error: unknown): boolean {

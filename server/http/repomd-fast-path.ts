@@ -3,7 +3,8 @@
 // without the framework's Request, Response and middleware (profiled: those cost more than the
 // rest). It answers only what memory holds exactly as the Hono route would (the same parser, the same
 // file answer, the same snapshot); anything else (a cold or changed repository, a Range, a path with
-// percent-encoding or a query, repository auth, an error) goes on to the app, which answers it.
+// percent-encoding or a query, repository auth, a host not allowed, an error) goes on to the app,
+// which answers it.
 //
 // The answer to a plain GET is kept per URL with what it was made from: the repository generations
 // (the object RepoDirectory replaces on every change) and the snapshot. While both are the ones in
@@ -13,6 +14,7 @@ import type { AppContext } from '../context.ts';
 import type { RepodataSnapshot } from '../repodata/cache.ts';
 import type { RepoRequest } from '../repodata/cache.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
+import { hostPolicy } from './host-check.ts';
 import { parseRepoPath, repomdFile } from './routes/repo.ts';
 
 export interface FastPath {
@@ -36,6 +38,7 @@ const maxKeptAnswers = 10_000;
 
 export function repomdFastPath(ctx: AppContext): FastPath {
   const kept = new Map<string, KeptAnswer>();
+  const hosts = hostPolicy(ctx.config);
 
   const keep = (url: string): KeptAnswer | null => {
     const generations = ctx.repositories.generationsInMemory();
@@ -58,6 +61,8 @@ export function repomdFastPath(ctx: AppContext): FastPath {
     const url = req.url;
     if (!url || !url.startsWith('/repo/') || !(url.endsWith('/repomd.xml') || url.endsWith('/repomd.xml.asc'))) return false;
     if (url.includes('%') || url.includes('?') || url.includes('#') || req.headers.range !== undefined) return false;
+    // A host the app refuses is refused there (host-check.ts).
+    if (!hosts.allows(req.headers.host, req.socket.localPort)) return false;
     try {
       let answer = kept.get(url) ?? null;
       if (

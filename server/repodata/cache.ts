@@ -9,7 +9,7 @@
 // exactly the same packages, is answered from an index of finished documents without reading a file;
 // otherwise only the chunks missing from the chunk store are fetched and compressed. A generation bump
 // that did not change what a repository holds (a promotion elsewhere) costs one query.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Sql } from 'postgres';
@@ -259,7 +259,10 @@ export class RepodataCache {
   private async rememberDocuments(planKey: string, records: DocumentRecord[]): Promise<void> {
     this.documents.set(planKey, records);
     const file = path.join(this.indexDir, `${planKey}.json`);
-    const temp = path.join(this.indexDir, `.tmp-${process.pid}-${planKey}`);
+    // Repositories holding the same packages (two empty levels, a set and the level it reached) may
+    // finish one plan at once: each writes a file of its own, and one rename replaces the other's
+    // identical file. (A shared temporary name made the second rename fail: a 500 for its request.)
+    const temp = path.join(this.indexDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}-${planKey}`);
     await fs.writeFile(temp, JSON.stringify(records));
     await fs.rename(temp, file);
   }

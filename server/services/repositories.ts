@@ -41,8 +41,6 @@ const maxCachedSets = 10_000;
 
 export class RepoDirectory {
   private generations: Generations | null = null;
-  /** Counts reads of the generations, so that a slow read never overwrites a newer one. */
-  private reads = 0;
   /** Sets by URL (pinned or channel), valid while the levels generation they were read in lasts. */
   private readonly sets = new Map<string, { levels: number; set: SetRow | null }>();
   private unlisten: (() => Promise<void>) | null = null;
@@ -65,12 +63,22 @@ export class RepoDirectory {
     this.unlisten = null;
   }
 
-  /** Reads the generations now and keeps them, unless a read started later has finished first. */
+  /**
+   * Reads the generations now and keeps what is newer of them and of memory, scope by scope; returns
+   * what memory then holds. Reads overlap (this server's own commit, a notification, a cold request)
+   * and finish in any order. Both rules matter: a read that finished after a newer one must not take
+   * memory back, and a refresh that returns must leave memory at least as new as what it read, so
+   * that after changed() the very next request sees the change. (Keeping only the read started last
+   * broke the second: a notification's read starting meanwhile made the awaited refresh discard its
+   * own, and requests went on with the previous generation, and its repodata, until that read ended.)
+   */
   async refresh(): Promise<Generations> {
-    const read = ++this.reads;
-    const generations = await readRepoGenerations(this.sql);
-    if (read === this.reads) this.generations = generations;
-    return generations;
+    const read = await readRepoGenerations(this.sql);
+    const kept = this.generations;
+    if (kept && read.levels.generation <= kept.levels.generation && read.packages.generation <= kept.packages.generation) return kept;
+    const newer = (scope: keyof Generations) => (kept && kept[scope].generation > read[scope].generation ? kept[scope] : read[scope]);
+    this.generations = { levels: newer('levels'), packages: newer('packages') };
+    return this.generations;
   }
 
   /**
@@ -92,8 +100,8 @@ export class RepoDirectory {
   }
 
   /**
-   * The generations in memory, or null: a new object after every change (or reading), so that what
-   * was derived from one can tell it is still current by identity.
+   * The generations in memory, or null: a new object whenever they move, so that what was derived
+   * from one can tell it is still current by identity.
    */
   generationsInMemory(): object | null {
     return this.generations;

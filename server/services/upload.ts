@@ -1,7 +1,9 @@
 // Package upload: stream to disk, read and verify the RPM, store it once, insert its metadata and its
 // pre-rendered repodata in one transaction. Same bytes again: the stored package (200). Same NEVRA with
-// other bytes: conflict (409). Uploads of one NEVRA are serialised by an advisory lock, so twenty
-// concurrent uploads of one file make exactly one row and one blob.
+// other bytes: conflict (409), and so is another epoch of a stored name-version-release.arch, which
+// would take its file name. Uploads of one file name (which every NEVRA implies) are serialised by an
+// advisory lock, so twenty concurrent uploads of one file make exactly one row and one blob, and
+// twenty epochs of one file name one row and nineteen 409s. A refused upload adopts no blob.
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { agentPackageName } from '../../common/agent-package.ts';
@@ -84,7 +86,11 @@ async function storePackage(
   const nevra = formatNevra(pkg);
   const filename = packageFilename(pkg);
   return ctx.sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtextextended(${'package:' + nevra}, 0))`;
+    // Locked by file name, not NEVRA: two epochs of one name-version-release.arch are two NEVRAs
+    // that would both pass the checks below unlocked, and the second insert would break the unique
+    // file name (a 500, and its blobs left behind). One NEVRA has one file name, so this lock
+    // serialises the same NEVRA too.
+    await tx`select pg_advisory_xact_lock(hashtextextended(${'package-file:' + filename}, 0))`;
     const sameNevra = await findPackageByNevra(tx, nevra);
     if (sameNevra) {
       if (sameNevra.original_sha256 === written.sha256 || sameNevra.sha256 === written.sha256) return { status: 'exists' as const, package: sameNevra };
@@ -99,10 +105,6 @@ async function storePackage(
     }
     const served = await ctx.signer.prepareServedFile(written, parsed);
     if (served.path !== written.path) temporary.push(served.path);
-    // Blobs become durable before the row that names them commits; the reverse order could leave a
-    // row pointing at nothing after a crash.
-    await ctx.store.adopt(written.path, written.sha256);
-    if (served.sha256 !== written.sha256) await ctx.store.adopt(served.path, served.sha256);
     const uploadedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const row = await insertPackage(tx, {
       nevra,
@@ -118,6 +120,11 @@ async function storePackage(
       uploadedBy: uploader.name,
       repodata: renderPackageRepodata(pkg, { ...served, filename, uploadedAt }),
     });
+    // Blobs become durable before the row that names them commits (the reverse order could leave a
+    // row pointing at nothing after a crash), and after the insert: a row refused leaves no blob.
+    // Before the generation bump, whose row lock every upload and promotion waits for.
+    await ctx.store.adopt(written.path, written.sha256);
+    if (served.sha256 !== written.sha256) await ctx.store.adopt(served.path, served.sha256);
     // A new package is at integ, or inherits its binaries' level if it is their source.
     await refreshPackageLevels(tx, [row.id]);
     await bumpRepoGeneration(tx, 'levels');

@@ -1,63 +1,32 @@
 // `rpmgate serve` as a user runs it: a real process with its embedded PostgreSQL under a fresh data
 // dir. It answers, stops cleanly on SIGTERM (PostgreSQL too), keeps its data across restarts, and a
 // crash in the middle of an upload leaves neither a partial file nor a row pointing at nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { runCli } from '../support/cli.ts';
+import { exited, freePort, postmasterPid, startServeProcess, stopLeftoverPostgres } from '../support/serve-process.ts';
 
-const root = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const adminToken = 'serve-test-admin-token-0123456789';
 let dataDir: string;
 let port: number;
 let fixtures: FixtureSet;
 let child: ChildProcess | null = null;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: found } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(found));
-    });
-  });
-}
-
 function url(): string {
   return `http://127.0.0.1:${port}`;
 }
 
 async function startServe(): Promise<ChildProcess> {
-  const process_ = spawn(process.execPath, [path.join(root, 'bin/rpmgate.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, DATABASE_URL: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  process_.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (process_.exitCode !== null) throw new Error(`rpmgate serve exited (${process_.exitCode}): ${log}`);
-    const ok = await fetch(`${url()}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return process_;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`rpmgate serve did not answer: ${log}`);
-}
-
-function exited(process_: ChildProcess): Promise<number | null> {
-  if (process_.exitCode !== null) return Promise.resolve(process_.exitCode);
-  return new Promise((resolve) => process_.once('exit', (code) => resolve(code)));
+  return (await startServeProcess({ dataDir, port, env: { RPMGATE_ADMIN_TOKEN: adminToken } })).child;
 }
 
 function postgresRunning(): boolean {
-  const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-  if (!existsSync(pidFile)) return false;
-  return true;
+  return postmasterPid(dataDir) !== null;
 }
 
 beforeAll(async () => {
@@ -72,15 +41,7 @@ afterAll(async () => {
     await exited(child);
   }
   // Whatever happened above, leave no PostgreSQL behind.
-  const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-  }
+  stopLeftoverPostgres(dataDir);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -120,7 +81,7 @@ describe('rpmgate serve', () => {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(
-      `POST /api/v1/packages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${adminToken}\r\nContent-Length: ${bytes.length}\r\n\r\n`,
+      `POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${adminToken}\r\nContent-Length: ${bytes.length}\r\n\r\n`,
     );
     socket.write(bytes.subarray(0, bytes.length >> 1));
     await new Promise((resolve) => setTimeout(resolve, 500));

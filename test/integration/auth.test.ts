@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roles } from '../../common/roles.ts';
 import { createApp } from '../../server/http/app.ts';
+import { consoleLogin, postLogin } from '../support/console.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -90,6 +91,80 @@ describe('authentication', () => {
   it('a malformed Authorization header is 401, not a crash', async () => {
     const response = await fetch(`${server.url}/api/v1/sets`, { headers: { authorization: 'Bearer' } });
     expect(response.status).toBe(401);
+  });
+});
+
+/**
+ * Every web console route: public (the log-in form, the digest-named assets) or behind a session.
+ * The console takes no bearer token: a session comes only from logging in.
+ */
+const consoleRoutes: { method: string; path: string; access: 'public' | 'session' }[] = [
+  { method: 'GET', path: '/ui/login', access: 'public' },
+  { method: 'POST', path: '/ui/login', access: 'public' },
+  { method: 'GET', path: '/ui/assets/console.0.css', access: 'public' },
+  { method: 'POST', path: '/ui/logout', access: 'session' },
+  { method: 'GET', path: '/ui', access: 'session' },
+  { method: 'GET', path: '/ui/sets', access: 'session' },
+  { method: 'GET', path: '/ui/sets/a/1', access: 'session' },
+  { method: 'POST', path: '/ui/sets/a/1/promote', access: 'session' },
+  { method: 'GET', path: '/ui/components', access: 'session' },
+  { method: 'GET', path: '/ui/components/foo', access: 'session' },
+  { method: 'GET', path: '/ui/hosts', access: 'session' },
+  { method: 'GET', path: '/ui/hosts/0123456789abcdef0123456789abcdef', access: 'session' },
+  { method: 'GET', path: '/ui/exceptions', access: 'session' },
+  { method: 'GET', path: '/ui/cleanup', access: 'session' },
+];
+const sessionRoutes = consoleRoutes.filter((route) => route.access === 'session');
+const peopleRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
+
+describe('web console access', () => {
+  it.each(sessionRoutes)('$method $path without a session: a page goes to log-in, a form is refused', async ({ method, path }) => {
+    // A valid bearer token is no session: the console reads only its own cookie.
+    const response = await fetch(server.url + path, {
+      method,
+      redirect: 'manual',
+      headers: { authorization: `Bearer ${server.adminToken}`, cookie: 'rpmgate_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'content-type': 'application/x-www-form-urlencoded' },
+      body: method === 'POST' ? 'csrf=x' : undefined,
+    });
+    if (method === 'GET') {
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe(`/ui/login?next=${encodeURIComponent(path)}`);
+    } else {
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toContain('text/html');
+    }
+  });
+
+  it('every role of a person logs in and reads every page; host tokens cannot log in', async () => {
+    for (const role of peopleRoles) {
+      const login = await consoleLogin(server.url, await server.tokenFor(role));
+      for (const { path } of sessionRoutes.filter((route) => route.method === 'GET')) {
+        const response = await fetch(server.url + path, { headers: { cookie: login.cookie }, redirect: 'manual' });
+        // 404: the set, component or host named does not exist, which only a logged-in person learns.
+        expect([200, 404], `${role} on ${path}`).toContain(response.status);
+        expect(response.headers.get('content-type')).toContain('text/html');
+      }
+    }
+    for (const role of ['agent', 'enrollment'] as const) {
+      const response = await postLogin(server.url, await server.tokenFor(role));
+      expect(response.status, role).toBe(403);
+      expect(response.headers.getSetCookie().some((line) => line.startsWith('rpmgate_session='))).toBe(false);
+    }
+  });
+
+  it('the table above names every console route the application has', () => {
+    const app = createApp(server.server.context);
+    const handlers = app.routes.filter((route) => (route.path === '/ui' || route.path.startsWith('/ui/')) && route.method !== 'ALL' && !route.path.endsWith('*'));
+    const declared = [...new Set(handlers.map((route) => `${route.method} ${route.path}`))];
+    expect(declared.length).toBeGreaterThan(10);
+    for (const route of declared) {
+      const [method, pattern] = route.split(' ') as [string, string];
+      const matcher = new RegExp(`^${pattern.replace(/:[A-Za-z]+/g, '[^/]+').replace(/\/$/, '')}/?$`);
+      expect(
+        consoleRoutes.some((entry) => entry.method === method && matcher.test(entry.path)),
+        `${route} is not in the console table: add it as public or session`,
+      ).toBe(true);
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import { rpmgate } from '../support/cli.ts';
 import { corpusAvailable } from '../support/corpus.ts';
 import { corpusRpms, nevraFromQf } from '../support/corpus-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { buildSmallRpms } from '../support/small-rpms.ts';
 
 let server: TestServer;
 let fixtures: FixtureSet;
@@ -31,11 +32,16 @@ async function upload(bytes: Buffer, token = developerToken): Promise<Response> 
   });
 }
 
-async function countBlobs(): Promise<number> {
+/** The store's blobs, by name (their sha256). */
+async function listBlobs(): Promise<string[]> {
   const root = path.join(server.dataDir, 'blobs');
-  let count = 0;
-  for (const dir of await readdir(root)) count += (await readdir(path.join(root, dir))).length;
-  return count;
+  const blobs: string[] = [];
+  for (const dir of await readdir(root)) blobs.push(...(await readdir(path.join(root, dir))));
+  return blobs;
+}
+
+async function countBlobs(): Promise<number> {
+  return (await listBlobs()).length;
 }
 
 describe('POST /api/v1/packages', () => {
@@ -122,6 +128,25 @@ describe('POST /api/v1/packages', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(19);
     expect(await server.database.sql`select 1 from packages where name = 'rg-lib'`).toHaveLength(1);
     expect(await countBlobs()).toBe(before + new Set(await servedAndOriginal('rg-lib')).size);
+  });
+
+  it('answers one 201 and 19 × 409 naming the file name to 20 concurrent uploads of one name-version-release.arch in 20 epochs, keeping no refused blob', async () => {
+    const files = await buildSmallRpms(Array.from({ length: 20 }, (_, i) => ({ name: 'rg-same-file', epoch: i + 1 })));
+    const before = new Set(await listBlobs());
+    const answers = await Promise.all(
+      files.map(async (file) => {
+        const response = await upload(await readFile(file));
+        return { status: response.status, body: (await response.json()) as { detail?: string; filename?: string } };
+      }),
+    );
+    expect(answers.map((answer) => answer.status).sort((a, b) => a - b)).toEqual([201, ...Array<number>(19).fill(409)]);
+    for (const refused of answers.filter((answer) => answer.status === 409)) {
+      expect(refused.body.detail).toMatch(/^rg-same-file-\d+:1\.0-1\.noarch already uses the file name rg-same-file-1\.0-1\.noarch\.rpm$/);
+      expect(refused.body.filename).toBe('rg-same-file-1.0-1.noarch.rpm');
+    }
+    expect(await server.database.sql`select 1 from packages where name = 'rg-same-file'`).toHaveLength(1);
+    const added = (await listBlobs()).filter((blob) => !before.has(blob));
+    expect(added.sort()).toEqual([...new Set(await servedAndOriginal('rg-same-file'))].sort());
   });
 
   it('keeps packages across a server restart', async () => {

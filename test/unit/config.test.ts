@@ -40,4 +40,21 @@ describe('readConfig', () => {
     expect(refusal({ RPMGATE_ADMIN_TOKEN: 'short' })).toContain('at least 16 characters');
     expect(refusal({ RPMGATE_BASE_URL: 'ftp://packages.example.com' })).toContain('http or https');
   });
+
+  it('reads RPMGATE_ALLOWED_HOSTS as host names, addresses and host:port, and refuses anything else', () => {
+    expect(readConfig({}).allowedHosts).toBeNull();
+    expect(readConfig({ RPMGATE_ALLOWED_HOSTS: 'Repo.Example.com, 10.0.0.5:8080 [::1]:8080' }).allowedHosts).toEqual(['repo.example.com', '10.0.0.5:8080', '[::1]:8080']);
+    for (const bad of ['http://repo.example.com', 'repo.example.com:0', 'repo.example.com:99999', 'user@repo.example.com', 'repo..example.com', 'repo.example.com/path']) {
+      expect(refusal({ RPMGATE_ALLOWED_HOSTS: bad }), bad).toContain('RPMGATE_ALLOWED_HOSTS');
+    }
+    // Any host only where no URL is made from the Host header.
+    expect(refusal({ RPMGATE_ALLOWED_HOSTS: '*' })).toContain('needs RPMGATE_BASE_URL');
+    expect(readConfig({ RPMGATE_ALLOWED_HOSTS: '*', RPMGATE_BASE_URL: 'https://packages.example.com' }).allowedHosts).toEqual(['*']);
+  });
+
+  it('refuses an admin token that cannot be sent as Authorization: Bearer TOKEN', () => {
+    expect(refusal({ RPMGATE_ADMIN_TOKEN: 'sixteen chars with spaces' })).toContain('RPMGATE_ADMIN_TOKEN may hold only');
+    expect(refusal({ RPMGATE_ADMIN_TOKEN: 'sixteen-chars-but-"quoted"' })).toContain('RPMGATE_ADMIN_TOKEN may hold only');
+    expect(readConfig({ RPMGATE_ADMIN_TOKEN: 'dGhpcyBpcyBiYXNlNjQ+/w==' }).adminToken).toBe('dGhpcyBpcyBiYXNlNjQ+/w==');
+  });
 });

@@ -1,7 +1,7 @@
 // `rpmgate set create | list | show | promote | diff`.
 import { readFile } from 'node:fs/promises';
 import { RpmgateError } from '../../../common/errors.ts';
-import { compareEvr } from '../../../common/rpm/vercmp.ts';
+import { diffSets } from '../../../common/set-diff.ts';
 import type { CommandIo } from '../global-options.ts';
 
 interface SetMember {
@@ -116,26 +116,6 @@ export async function setDiffCommand(io: CommandIo, left: string, right: string)
     if (lines.length === 1) lines.push('  no difference');
     return lines.join('\n');
   });
-}
-
-/** Members compared by name and arch: a version change is one "changed" line, not a remove plus an add. */
-export function diffSets(from: SetMember[], to: SetMember[]) {
-  const key = (m: SetMember) => `${m.name}.${m.arch}`;
-  const evr = (m: SetMember) => `${m.epoch ? `${m.epoch}:` : ''}${m.version}-${m.release}`;
-  const before = new Map(from.map((m) => [key(m), m]));
-  const after = new Map(to.map((m) => [key(m), m]));
-  const changed: { name: string; arch: string; from: string; to: string; direction: 'upgrade' | 'downgrade' }[] = [];
-  const added: string[] = [];
-  const removed: string[] = [];
-  for (const [k, m] of after) {
-    const old = before.get(k);
-    if (!old) added.push(m.nevra);
-    else if (old.nevra !== m.nevra) {
-      changed.push({ name: m.name, arch: m.arch, from: evr(old), to: evr(m), direction: compareEvr(evr(m), evr(old)) >= 0 ? 'upgrade' : 'downgrade' });
-    }
-  }
-  for (const [k, m] of before) if (!after.has(k)) removed.push(m.nevra);
-  return { changed, added: added.sort(), removed: removed.sort() };
 }
 
 async function fetchSet(io: CommandIo, reference: string): Promise<SetDocument> {

@@ -1,19 +1,25 @@
 // /api/v1/components/{name}/usage: which hosts run which versions of a package, and which sets hold it.
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { formatNevra } from '../../../common/rpm/nevra.ts';
 import type { AppContext } from '../../context.ts';
 import { componentUsage } from '../../services/components.ts';
 import { evrString } from '../../services/conformance.ts';
 import { allow } from '../auth.ts';
-import type { HttpEnv } from '../env.ts';
-import { fleetReadRoles, integerQuery } from './hosts.ts';
+import { componentParams, componentUsageQuery } from '../schemas/hosts.ts';
+import { apiRouter } from '../validation.ts';
+import { fleetReadRoles } from './hosts.ts';
 
-export function componentRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
-  routes.get('/:name/usage', allow(...fleetReadRoles), async (c) => {
-    const usage = await componentUsage(ctx.sql, c.req.param('name'), {
-      hostsPerVersion: integerQuery(c.req.query('limit'), 100, 0, 100_000, 'limit'),
-    });
+export function componentRoutes(ctx: AppContext) {
+  const routes = apiRouter();
+  const usageRoute = createRoute({
+    method: 'get',
+    path: '/{name}/usage',
+    middleware: [allow(...fleetReadRoles)],
+    request: { params: componentParams, query: componentUsageQuery },
+    responses: { 200: { description: 'the versions hosts run (with up to limit hosts each) and the sets that hold the package' } },
+  });
+  routes.openapi(usageRoute, async (c) => {
+    const usage = await componentUsage(ctx.sql, c.req.valid('param').name, { hostsPerVersion: c.req.valid('query').limit });
     return c.json({
       name: usage.name,
       hostCount: usage.hostCount,

@@ -1,6 +1,7 @@
 // /api/v1/hosts: inventory reports from agents, enrollment of agent tokens, and the fleet's hosts with
 // their conformance for people. The JSON views of hosts live here and serve the other fleet routers.
-import { Hono } from 'hono';
+import { isUtf8 } from 'node:buffer';
+import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { ConformanceResult, PackageTuple } from '../../../common/conformance.ts';
 import { RpmgateError } from '../../../common/errors.ts';
@@ -8,31 +9,19 @@ import { formatNevra } from '../../../common/rpm/nevra.ts';
 import type { AppContext } from '../../context.ts';
 import type { HostSummaryRow, HostSummaryWithDrift } from '../../db/hosts.ts';
 import { driftView } from '../../services/conformance.ts';
-import { enrollHost, findHosts, getHost, parseSetReference, recordHostReport, type HostDetail, type ReportOutcome } from '../../services/hosts.ts';
+import { enrollHost, findHosts, getHost, recordHostReport, type HostDetail, type ReportOutcome } from '../../services/hosts.ts';
 import { allow } from '../auth.ts';
-import type { HttpEnv } from '../env.ts';
-import { readJson } from '../json-body.ts';
+import { jsonBody } from '../json-body.ts';
+import { enrollBody, hostParams, hostQuery, listHostsQuery, reportBody, reportHeaders } from '../schemas/hosts.ts';
+import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 /** People read the fleet; agents only write their own host. */
 export const fleetReadRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 /** 100,000 packages of ~150 bytes each fit well within this. */
 const maxReportBytes = 32 * 1024 * 1024;
 
-/**
- * X-Rpmgate-Collected-At: when the agent read the inventory. A report delivered late from its spool
- * dates its changes by it; absent, they are dated on arrival.
- */
-function collectedAtHeader(value: string | undefined): Date | null {
-  if (value === undefined) return null;
-  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : null;
-  if (!time || Number.isNaN(time.getTime())) {
-    throw new RpmgateError('bad_request', 'X-Rpmgate-Collected-At must be an ISO 8601 time such as 2026-12-02T10:00:00Z');
-  }
-  return time;
-}
-
-export function hostRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
+export function hostRoutes(ctx: AppContext) {
+  const routes = apiRouter();
 
   const reportLimit = Math.min(ctx.config.maxJsonBytes, maxReportBytes);
   const limitReport = bodyLimit({
@@ -41,39 +30,66 @@ export function hostRoutes(ctx: AppContext): Hono<HttpEnv> {
       throw new RpmgateError('payload_too_large', `the report is larger than the limit of ${reportLimit} bytes`);
     },
   });
-  routes.post('/report', allow('agent'), limitReport, async (c) => {
+  const report = createRoute({
+    method: 'post',
+    path: '/report',
+    middleware: [allow('agent'), limitReport],
+    request: { query: noQuery, headers: reportHeaders, body: jsonRequest(reportBody) },
+    responses: { 200: { description: 'the host as recorded, with its drift' }, 201: { description: "the host's first report, recorded" } },
+  });
+  // The body is validated by parseHostReport in the service, not by the schema (see reportBody):
+  // the route is registered without it, and documented with it.
+  routes.openapi({ ...report, request: { query: noQuery, headers: reportHeaders }, hide: true }, async (c) => {
     // The bytes, not parsed JSON: an identical report is recognised by their digest before any parsing.
     // arrayBuffer() reads a 100 KB body several times faster than iterating the web stream.
     const body = Buffer.from(await c.req.arrayBuffer());
-    const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!, { collectedAt: collectedAtHeader(c.req.header('x-rpmgate-collected-at')) });
+    if (!isUtf8(body)) throw new RpmgateError('bad_request', 'the report is not valid UTF-8');
+    const collectedAt = c.req.valid('header')['X-Rpmgate-Collected-At'];
+    const outcome = await recordHostReport(ctx.sql, body, c.get('principal')!, { collectedAt: collectedAt === undefined ? null : new Date(collectedAt) });
     return c.json(reportView(outcome), outcome.host.report_count === 1 ? 201 : 200);
   });
+  const { middleware: _middleware, ...documented } = report;
+  routes.openAPIRegistry.registerPath(documented);
 
-  routes.post('/enroll', allow('enrollment', 'admin'), async (c) => {
-    const enrolled = await enrollHost(ctx.sql, await readJson(c, ctx.config.maxJsonBytes), c.get('principal')!);
-    return c.json(enrolled, 201);
+  const enroll = createRoute({
+    method: 'post',
+    path: '/enroll',
+    middleware: [allow('enrollment', 'admin'), jsonBody(ctx.config.maxJsonBytes)],
+    request: { query: noQuery, body: jsonRequest(enrollBody) },
+    responses: { 201: { description: "the host's own agent token, shown once" } },
   });
+  routes.openapi(enroll, async (c) => c.json(await enrollHost(ctx.sql, c.req.valid('json'), c.get('principal')!), 201));
 
-  routes.get('/', allow(...fleetReadRoles), async (c) => {
-    const setParam = c.req.query('set');
-    const strict = booleanQuery(c.req.query('strict'), 'strict') ?? false;
+  const list = createRoute({
+    method: 'get',
+    path: '/',
+    middleware: [allow(...fleetReadRoles)],
+    request: { query: listHostsQuery },
+    responses: { 200: { description: 'the hosts with their conformance, and how many match in all' } },
+  });
+  routes.openapi(list, async (c) => {
+    const query = c.req.valid('query');
     const { total, hosts } = await findHosts(ctx.sql, {
-      setRef: setParam === undefined || setParam === '' ? null : parseSetReference(setParam),
-      drifting: booleanQuery(c.req.query('drifting'), 'drifting'),
-      strict,
-      limit: integerQuery(c.req.query('limit'), 10_000, 1, 100_000, 'limit'),
-      offset: integerQuery(c.req.query('offset'), 0, 0, Number.MAX_SAFE_INTEGER, 'offset'),
+      setRef: query.set ?? null,
+      drifting: query.drifting,
+      strict: query.strict,
+      limit: query.limit,
+      offset: query.offset,
     });
-    return c.json({ total, hosts: hosts.map((host) => hostSummaryView(host, strict)) });
+    return c.json({ total, hosts: hosts.map((host) => hostSummaryView(host, query.strict)) });
   });
 
-  routes.get('/:machineId', allow(...fleetReadRoles), async (c) => {
-    const strict = booleanQuery(c.req.query('strict'), 'strict') ?? false;
-    const detail = await getHost(ctx.sql, c.req.param('machineId'), {
-      strict,
-      historyLimit: integerQuery(c.req.query('history'), 50, 0, 10_000, 'history'),
-    });
-    return c.json(hostDetailView(detail, strict, booleanQuery(c.req.query('packages'), 'packages') ?? false));
+  const show = createRoute({
+    method: 'get',
+    path: '/{machineId}',
+    middleware: [allow(...fleetReadRoles)],
+    request: { params: hostParams, query: hostQuery },
+    responses: { 200: { description: 'the host, its conformance and history' } },
+  });
+  routes.openapi(show, async (c) => {
+    const query = c.req.valid('query');
+    const detail = await getHost(ctx.sql, c.req.valid('param').machineId, { strict: query.strict, historyLimit: query.history });
+    return c.json(hostDetailView(detail, query.strict, query.packages));
   });
 
   return routes;
@@ -146,20 +162,4 @@ export function conformanceView(result: ConformanceResult) {
     ...driftView(result),
     foreign: result.foreign.map((t: PackageTuple) => formatNevra(t)),
   };
-}
-
-export function booleanQuery(raw: string | undefined, name: string): boolean | null {
-  if (raw === undefined || raw === '') return null;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new RpmgateError('bad_request', `${name} must be true or false`);
-}
-
-export function integerQuery(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RpmgateError('bad_request', `${name} must be an integer between ${min} and ${max}`);
-  }
-  return value;
 }

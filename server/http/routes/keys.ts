@@ -1,12 +1,13 @@
 // The signing keys: /keys/rpmgate.asc for hosts (every published key, so hosts keep verifying during
 // a rotation's overlap), and /api/v1/keys for admins (add, make current — which re-signs — retire).
 import { Hono } from 'hono';
-import { RpmgateError } from '../../../common/errors.ts';
+import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
-import { signingAlgorithms, type SigningAlgorithm } from '../../signing/keyring.ts';
 import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
-import { readJson } from '../json-body.ts';
+import { jsonBody } from '../json-body.ts';
+import { addKeyBody, emptyBody, keyParams } from '../schemas/keys.ts';
+import { apiRouter, jsonRequest, noQuery, optionalJsonRequest } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 
@@ -18,34 +19,53 @@ export function publicKeyRoutes(ctx: AppContext): Hono<HttpEnv> {
   return routes;
 }
 
-export function keyRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
+export function keyRoutes(ctx: AppContext) {
+  const routes = apiRouter();
+  const admin = allow('admin');
 
-  routes.get('/', allow(...readRoles), (c) =>
-    c.json({ current: ctx.keyring.current().info, keys: ctx.keyring.list(), rotation: ctx.rotation.current() }),
-  );
+  const list = createRoute({
+    method: 'get',
+    path: '/',
+    middleware: [allow(...readRoles)],
+    request: { query: noQuery },
+    responses: { 200: { description: 'the current key, every key and the re-signing job' } },
+  });
+  routes.openapi(list, (c) => c.json({ current: ctx.keyring.current().info, keys: ctx.keyring.list(), rotation: ctx.rotation.current() }));
 
-  routes.post('/', allow('admin'), async (c) => {
-    const body = await readJson(c, ctx.config.maxJsonBytes);
-    if (body.armored !== undefined) {
-      if (typeof body.armored !== 'string') throw new RpmgateError('bad_request', 'armored must be an ASCII-armored private key');
-      const passphrase = typeof body.passphrase === 'string' ? body.passphrase : null;
-      return c.json(await ctx.keyring.addKey(body.armored, { passphrase }), 201);
-    }
-    const algorithm = body.algorithm ?? ctx.config.signingAlgorithm;
-    if (!(signingAlgorithms as readonly unknown[]).includes(algorithm)) {
-      throw new RpmgateError('bad_request', `algorithm must be one of ${signingAlgorithms.join(', ')}`);
-    }
-    return c.json(await ctx.keyring.generateKey({ algorithm: algorithm as SigningAlgorithm }), 201);
+  const add = createRoute({
+    method: 'post',
+    path: '/',
+    middleware: [admin, jsonBody(ctx.config.maxJsonBytes)],
+    request: { query: noQuery, body: jsonRequest(addKeyBody) },
+    responses: { 201: { description: 'the added key, published beside the current one' } },
+  });
+  routes.openapi(add, async (c) => {
+    const body = c.req.valid('json');
+    if (body.armored !== undefined) return c.json(await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null }), 201);
+    return c.json(await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm }), 201);
   });
 
-  routes.post('/:fingerprint/activate', allow('admin'), async (c) => {
-    const key = await ctx.keyring.makeCurrent(c.req.param('fingerprint'));
+  const activate = createRoute({
+    method: 'post',
+    path: '/{fingerprint}/activate',
+    middleware: [admin],
+    request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
+    responses: { 202: { description: 'the key is current; the re-signing job has started' } },
+  });
+  routes.openapi(activate, async (c) => {
+    const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
     const rotation = await ctx.rotation.start();
     return c.json({ current: key, rotation }, 202);
   });
 
-  routes.post('/:fingerprint/retire', allow('admin'), async (c) => c.json(await ctx.keyring.retire(c.req.param('fingerprint'))));
+  const retire = createRoute({
+    method: 'post',
+    path: '/{fingerprint}/retire',
+    middleware: [admin],
+    request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
+    responses: { 200: { description: 'the key, no longer published' } },
+  });
+  routes.openapi(retire, async (c) => c.json(await ctx.keyring.retire(c.req.valid('param').fingerprint)));
 
   return routes;
 }

@@ -1,22 +1,31 @@
 // /api/v1/packages: upload (streamed to disk) and listing.
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { AppContext } from '../../context.ts';
 import { findPackageDetail, listPackages, type PackageDetailRow, type PackageRow } from '../../db/packages.ts';
 import { levelFromRank } from '../../../common/roles.ts';
 import { uploadPackage } from '../../services/upload.ts';
 import { allow, requireRoles } from '../auth.ts';
-import type { HttpEnv } from '../env.ts';
+import { listPackagesQuery, packageParams, uploadBody } from '../schemas/packages.ts';
+import { apiRouter, noQuery } from '../validation.ts';
 
 export const uploadRoles = ['developer', 'integ', 'admin'] as const;
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 
-export function packageRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
+export function packageRoutes(ctx: AppContext) {
+  const routes = apiRouter();
 
-  routes.post('/', allow(...uploadRoles), async (c) => {
+  const upload = createRoute({
+    method: 'post',
+    path: '/',
+    middleware: [allow(...uploadRoles)],
+    // Not JSON: the RPM reader checks the body (streamed, never buffered whole).
+    request: { query: noQuery, body: { content: { 'application/x-rpm': { schema: uploadBody } }, required: true } },
+    responses: { 200: { description: 'the identical file was stored already' }, 201: { description: 'stored and signed' } },
+  });
+  routes.openapi(upload, async (c) => {
     const principal = requireRoles(c.get('principal'), uploadRoles);
     const declared = Number(c.req.header('content-length') ?? Number.NaN);
     if (declared > ctx.config.maxUploadBytes) {
@@ -29,15 +38,27 @@ export function packageRoutes(ctx: AppContext): Hono<HttpEnv> {
     return c.json(packageView(stored ?? result.package), result.status === 'created' ? 201 : 200);
   });
 
-  routes.get('/', allow(...readRoles), async (c) => {
-    const limit = boundedInteger(c.req.query('limit'), 1000, 1, 10_000, 'limit');
-    const afterId = boundedInteger(c.req.query('after'), 0, 0, Number.MAX_SAFE_INTEGER, 'after');
-    const rows = await listPackages(ctx.sql, { name: c.req.query('name') ?? null, limit, afterId });
-    return c.json(rows.map(packageView));
+  const list = createRoute({
+    method: 'get',
+    path: '/',
+    middleware: [allow(...readRoles)],
+    request: { query: listPackagesQuery },
+    responses: { 200: { description: 'packages in id order, limit at a time' } },
+  });
+  routes.openapi(list, async (c) => {
+    const { name, limit, after } = c.req.valid('query');
+    return c.json((await listPackages(ctx.sql, { name: name ?? null, limit, afterId: after })).map(packageView));
   });
 
-  routes.get('/:nevra', allow(...readRoles), async (c) => {
-    const nevra = c.req.param('nevra');
+  const show = createRoute({
+    method: 'get',
+    path: '/{nevra}',
+    middleware: [allow(...readRoles)],
+    request: { params: packageParams, query: noQuery },
+    responses: { 200: { description: 'the package with its level and sets' } },
+  });
+  routes.openapi(show, async (c) => {
+    const { nevra } = c.req.valid('param');
     const row = await findPackageDetail(ctx.sql, nevra);
     if (!row) throw new RpmgateError('not_found', `no package ${nevra}`);
     return c.json(packageView(row));
@@ -69,13 +90,4 @@ export function packageView(row: PackageRow | PackageDetailRow) {
     uploadedBy: row.uploaded_by,
     ...detail,
   };
-}
-
-function boundedInteger(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RpmgateError('bad_request', `${name} must be an integer between ${min} and ${max}`);
-  }
-  return value;
 }

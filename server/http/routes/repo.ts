@@ -7,7 +7,7 @@ import type { AppContext } from '../../context.ts';
 import { findServedFile } from '../../db/served-files.ts';
 import { findRepoPackage } from '../../repodata/queries.ts';
 import { hrefDigestLength } from '../../services/package-repodata.ts';
-import { renderRepoFile, repoId } from '../../services/repo-file.ts';
+import { renderRepoFileFor } from '../../services/repo-file.ts';
 import type { RepoAddress, ResolvedRepo } from '../../services/repositories.ts';
 import type { RepodataSnapshot } from '../../repodata/cache.ts';
 import { requireRoles } from '../auth.ts';
@@ -191,24 +191,9 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
 async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Exclude<RepoAddress, { kind: 'agent' }>) {
   const repo = await ctx.repositories.resolve(address);
   const base = ctx.config.baseUrl ?? new URL(c.req.url).origin;
-  const pathPart =
-    address.kind === 'level'
-      ? `level/${address.level}`
-      : address.kind === 'set'
-        ? `set/${encodeURIComponent(address.name)}/${encodeURIComponent(address.version)}`
-        : `set/${encodeURIComponent(address.name)}/latest/${address.level}`;
-  const idParts =
-    address.kind === 'level' ? ['level', address.level] : address.kind === 'set' ? ['set', address.name, address.version] : ['channel', address.name, address.level];
-  const text = renderRepoFile({
-    id: repoId(idParts),
-    title: `rpmgate ${address.kind === 'channel' ? `${address.name} newest at ${address.level}` : repo.title}`,
-    baseUrl: `${base}/repo/${pathPart}/`,
-    keyUrl: `${base}/keys/rpmgate.asc`,
-    // A pinned set never changes what it holds; levels and channels move with promotions.
-    metadataExpire: address.kind === 'set' ? 86_400 : 60,
-    needsAuth: ctx.config.repoAuth,
-  });
-  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  const text = renderRepoFileFor(address, { base, title: repo.title, needsAuth: ctx.config.repoAuth });
+  // Without RPMGATE_BASE_URL the text names the host asked for: a cache must keep one per host.
+  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8', vary: 'Host' });
 }
 
 async function serveIndex(ctx: AppContext, address: RepoAddress) {

@@ -1,17 +1,26 @@
 // /api/v1/sets/{name}/{version}/conformance: every host assigned to a set and how it drifts, from the
 // summaries stored at report time. Mounted beside the /sets router: it owns only this three-segment path.
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { setConformance } from '../../services/conformance.ts';
 import { allow } from '../auth.ts';
-import type { HttpEnv } from '../env.ts';
-import { booleanQuery, fleetReadRoles, hostDriftView } from './hosts.ts';
+import { setConformanceQuery, setParams } from '../schemas/sets.ts';
+import { apiRouter } from '../validation.ts';
+import { fleetReadRoles, hostDriftView } from './hosts.ts';
 
-export function setConformanceRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
-  routes.get('/:name/:version/conformance', allow(...fleetReadRoles), async (c) => {
-    const strict = booleanQuery(c.req.query('strict'), 'strict') ?? false;
-    const { set, hosts } = await setConformance(ctx.sql, c.req.param('name'), c.req.param('version'));
+export function setConformanceRoutes(ctx: AppContext) {
+  const routes = apiRouter();
+  const conformance = createRoute({
+    method: 'get',
+    path: '/{name}/{version}/conformance',
+    middleware: [allow(...fleetReadRoles)],
+    request: { params: setParams, query: setConformanceQuery },
+    responses: { 200: { description: 'every host assigned to the set and how it drifts' } },
+  });
+  routes.openapi(conformance, async (c) => {
+    const { name, version } = c.req.valid('param');
+    const { strict } = c.req.valid('query');
+    const { set, hosts } = await setConformance(ctx.sql, name, version);
     const views = hosts.map((host) => hostDriftView(host, strict));
     return c.json({
       set: `${set.name}/${set.version}`,

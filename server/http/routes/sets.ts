@@ -1,12 +1,13 @@
 // /api/v1/sets: create, list, show, promote.
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { parsePromoteRequest, promoteSet } from '../../services/promotion.ts';
 import { createSet, findSets, getSet, parseCreateSetRequest, type SetDetail } from '../../services/sets.ts';
 import type { SetRow } from '../../db/sets.ts';
 import { allow } from '../auth.ts';
-import type { HttpEnv } from '../env.ts';
-import { readJson } from '../json-body.ts';
+import { jsonBody } from '../json-body.ts';
+import { createSetBody, listSetsQuery, promoteBody, setParams } from '../schemas/sets.ts';
+import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 // Agents read sets too: `rpmgate-agent check` compares a host with its set's package list.
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
@@ -14,28 +15,56 @@ const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'
 // answers a 403 that names the roles allowed for the level asked for.
 const askRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 
-export function setRoutes(ctx: AppContext): Hono<HttpEnv> {
-  const routes = new Hono<HttpEnv>();
+export function setRoutes(ctx: AppContext) {
+  const routes = apiRouter();
+  const json = jsonBody(ctx.config.maxJsonBytes);
 
-  routes.post('/', allow('integ', 'admin'), async (c) => {
-    const request = parseCreateSetRequest(await readJson(c, ctx.config.maxJsonBytes));
-    const detail = await createSet(ctx, request, c.get('principal')!);
+  const create = createRoute({
+    method: 'post',
+    path: '/',
+    middleware: [allow('integ', 'admin'), json],
+    request: { query: noQuery, body: jsonRequest(createSetBody) },
+    responses: { 201: { description: 'the new set with its members and what resolution added' } },
+  });
+  routes.openapi(create, async (c) => {
+    const detail = await createSet(ctx, parseCreateSetRequest(c.req.valid('json')), c.get('principal')!);
     return c.json(setDetailView(detail), 201);
   });
 
-  routes.get('/', allow(...readRoles), async (c) => {
-    const rows = await findSets(ctx.sql, { name: c.req.query('name'), level: c.req.query('level') });
+  const list = createRoute({
+    method: 'get',
+    path: '/',
+    middleware: [allow(...readRoles)],
+    request: { query: listSetsQuery },
+    responses: { 200: { description: 'the sets, by name then newest version first' } },
+  });
+  routes.openapi(list, async (c) => {
+    const rows = await findSets(ctx.sql, c.req.valid('query'));
     return c.json(rows.map(setSummaryView));
   });
 
-  routes.get('/:name/:version', allow(...readRoles), async (c) => {
-    const detail = await getSet(ctx.sql, c.req.param('name'), c.req.param('version'));
-    return c.json(setDetailView(detail));
+  const show = createRoute({
+    method: 'get',
+    path: '/{name}/{version}',
+    middleware: [allow(...readRoles)],
+    request: { params: setParams, query: noQuery },
+    responses: { 200: { description: 'the set with its members and promotion history' } },
+  });
+  routes.openapi(show, async (c) => {
+    const { name, version } = c.req.valid('param');
+    return c.json(setDetailView(await getSet(ctx.sql, name, version)));
   });
 
-  routes.post('/:name/:version/promote', allow(...askRoles), async (c) => {
-    const request = parsePromoteRequest(await readJson(c, ctx.config.maxJsonBytes));
-    const detail = await promoteSet(ctx, c.req.param('name'), c.req.param('version'), request, c.get('principal')!);
+  const promote = createRoute({
+    method: 'post',
+    path: '/{name}/{version}/promote',
+    middleware: [allow(...askRoles), json],
+    request: { params: setParams, query: noQuery, body: jsonRequest(promoteBody) },
+    responses: { 200: { description: 'the set at its new level' } },
+  });
+  routes.openapi(promote, async (c) => {
+    const { name, version } = c.req.valid('param');
+    const detail = await promoteSet(ctx, name, version, parsePromoteRequest(c.req.valid('json')), c.get('principal')!);
     return c.json(setDetailView(detail));
   });
 

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpmPackage } from '../../../common/rpm/package.ts';
 import { parseRpm } from '../../../common/rpm/reader.ts';
 import { corpusAvailable, corpusDir, corpusPath, readCorpusTsv } from '../../support/corpus.ts';
+import { unreadableCorpusRpms } from '../../support/corpus-rpms.ts';
 import { toolsRequired } from '../../support/requirements.ts';
 
 interface GoldenPackage {
@@ -142,7 +143,7 @@ describe.skipIf(skip)('sizes and header ranges against createrepo_c\'s primary.x
 describe.skipIf(skipLive)('sizes and header ranges against a live createrepo_c run over every corpus RPM', () => {
   let scratch = '';
   const records = new Map<string, GoldenPackage>();
-  const rows = skipLive ? [] : readCorpusTsv('RPMS.tsv');
+  const rows = skipLive ? [] : readCorpusTsv('RPMS.tsv').filter((row) => !unreadableCorpusRpms.has(row.path!));
 
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), 'rpmgate-createrepo-'));

@@ -6,13 +6,14 @@ import { writeHeader, type HeaderEntryInput } from '../../../common/rpm/header-w
 import { parseRpm } from '../../../common/rpm/reader.ts';
 import * as T from '../../../common/rpm/tags.ts';
 import { corpusAvailable, corpusPath, readCorpusTsv } from '../../support/corpus.ts';
+import { unreadableCorpusRpms } from '../../support/corpus-rpms.ts';
 
 const S = T.RPM_STRING_TYPE;
 
 describe.skipIf(!corpusAvailable)('the header writer', () => {
   it('writes rpm\'s own main headers byte for byte from their values (those rpm wrote in tag order)', () => {
     let compared = 0;
-    const rows = readCorpusTsv('RPMS.tsv');
+    const rows = readCorpusTsv('RPMS.tsv').filter((row) => !unreadableCorpusRpms.has(row.path!));
     for (const row of rows) {
       const parsed = parseRpm(readFileSync(corpusPath(row.path!)));
       const header = parsed.mainHeader.header;

@@ -1,0 +1,41 @@
+// What the /api/v1/sets routes accept: path parameters, queries and bodies (set-conformance too).
+import { z } from '@hono/zod-openapi';
+import { levels } from '../../../common/roles.ts';
+import { setNamePattern, setVersionPattern } from '../../services/sets.ts';
+import { booleanQuery, textQuery } from '../validation.ts';
+
+const levelNames = [...levels, 'obsolete'] as const;
+
+export const setName = z.string().regex(setNamePattern, { error: 'expected 1 to 100 letters, digits and . _ + - (starting with a letter or digit)' });
+export const setVersion = z
+  .string()
+  .regex(setVersionPattern, { error: 'expected 1 to 100 letters, digits and . _ + ~ ^ - (starting with a letter or digit)' })
+  .refine((version) => version !== 'latest', { error: '"latest" names a channel, not a version' });
+
+/** A set named in a URL: looked up as given, so a name no set can have is simply not found. */
+export const setParams = z.object({ name: z.string().min(1).max(256), version: z.string().min(1).max(256) });
+
+export const createSetBody = z.strictObject({
+  name: setName,
+  version: setVersion,
+  packages: z.array(z.string().min(1).max(512)).min(1).max(200_000),
+  description: z.string().max(10_000).optional(),
+  /** Add what the named packages require, from the store. */
+  resolve: z.boolean().optional(),
+  /** Create the set even when dependencies stay unresolved. */
+  allowUnresolved: z.boolean().optional(),
+  /** Leave out the source packages of the binaries. */
+  noSources: z.boolean().optional(),
+});
+
+export const listSetsQuery = z.strictObject({
+  name: textQuery(256),
+  level: z.enum(levelNames, { error: `expected one of ${levelNames.join(', ')}` }).optional(),
+});
+
+export const promoteBody = z.strictObject({
+  level: z.enum(['qa_ready', 'pre_release', 'release', 'obsolete'], { error: 'expected one of qa_ready, pre_release, release, obsolete' }),
+  comment: z.string().max(10_000).optional(),
+});
+
+export const setConformanceQuery = z.strictObject({ strict: booleanQuery(false) });

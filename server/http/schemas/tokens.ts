@@ -1,0 +1,8 @@
+// What the /api/v1/tokens routes accept.
+import { z } from '@hono/zod-openapi';
+import { roles } from '../../../common/roles.ts';
+
+export const createTokenBody = z.strictObject({
+  role: z.enum(roles, { error: `expected one of ${roles.join(', ')}` }),
+  name: z.string().regex(/^[\w.@:/-]{1,100}$/, { error: 'expected 1 to 100 letters, digits and . _ - @ : /' }),
+});
