@@ -1,11 +1,12 @@
 // A small client for rpmgate's JSON API, shared by the admin CLI and the host agent. Problem documents
 // come back as RpmgateError with the server's code; an unreachable server is a `connection` error.
 import { codeForStatus, errorCodes, RpmgateError, type ErrorCode } from './errors.ts';
+import { sendHttpRequest, TransportError, type TransportResponse } from './http-transport.ts';
 
 export interface ApiClientOptions {
   server: string;
   token?: string | null;
-  /** Per-request timeout for JSON calls, in ms. */
+  /** Longest silence of the server in one request (connect, send, answer), in ms. */
   timeoutMs?: number;
 }
 
@@ -43,22 +44,15 @@ export class ApiClient {
       body = JSON.stringify(options.json);
     }
     const timeout = options.timeoutMs === undefined ? this.timeoutMs : options.timeoutMs;
-    let response: Response;
+    let response: TransportResponse;
     try {
-      response = await fetch(this.server + path, {
-        method,
-        headers,
-        body,
-        // Streamed request bodies (uploads) need half-duplex in Node's fetch.
-        ...(body && typeof body === 'object' && 'getReader' in body ? { duplex: 'half' } : {}),
-        signal: timeout === null ? undefined : AbortSignal.timeout(timeout),
-      } as RequestInit);
+      response = await sendHttpRequest({ method, url: this.server + path, headers, body: requestBody(body), timeoutMs: timeout });
     } catch (error) {
-      throw new RpmgateError('connection', `cannot reach ${this.server}: ${describeFetchError(error)}`);
+      throw new RpmgateError('connection', `cannot reach ${this.server}: ${describeTransportError(error)}`);
     }
-    const text = await response.text();
+    const { text } = response;
     const parsed = parseBody(text);
-    if (response.ok || options.accept?.includes(response.status)) return { status: response.status, body: parsed as T };
+    if ((response.status >= 200 && response.status < 300) || options.accept?.includes(response.status)) return { status: response.status, body: parsed as T };
     throw problemToError(response.status, parsed, text);
   }
 
@@ -98,12 +92,19 @@ function problemToError(status: number, body: unknown, text: string): RpmgateErr
   return new RpmgateError(code, detail, extra);
 }
 
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'the request timed out';
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
-    return cause?.message ?? error.message;
+function describeTransportError(error: unknown): string {
+  if (error instanceof TransportError) {
+    if (error.code === 'ETIMEDOUT') return 'the request timed out';
+    if (error.code === 'ECONNREFUSED') return 'connection refused';
+    return error.code ?? error.message;
   }
-  return String(error);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The bodies the transport sends: text, bytes or a stream (uploads); anything else is a mistake here. */
+function requestBody(body: BodyInit | undefined): string | Uint8Array | ReadableStream<Uint8Array> | null {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (typeof body === 'object' && 'getReader' in body) return body as ReadableStream<Uint8Array>;
+  throw new RpmgateError('internal', 'unsupported request body');
 }

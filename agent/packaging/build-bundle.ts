@@ -4,10 +4,12 @@
 //
 // Dynamic imports of the command modules stay lazy inside the one file: esbuild evaluates a command's
 // module only when it runs, as the sources do (cli.ts), so `report` never initialises the XML parsers.
+// Node's built-in modules are loaded lazily too (lazyBuiltins): an ES module's imports are hoisted and
+// loaded at start, which cost `--version` ≈ 20 ms for modules (zlib, crypto, streams) only some commands use.
 import { chmod, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const defaultBundleDir = path.join(repoRoot, 'dist', 'agent');
@@ -53,6 +55,7 @@ export async function buildAgentBundle(outDir: string = defaultBundleDir): Promi
     legalComments: 'eof',
     metafile: true,
     logLevel: 'silent',
+    plugins: [lazyBuiltins],
     define: { RPMGATE_AGENT_VERSION: JSON.stringify(version) },
     banner: {
       // The CommonJS dependencies (commander, sax, xml2js) require() Node's built-in modules, which an
@@ -64,6 +67,21 @@ export async function buildAgentBundle(outDir: string = defaultBundleDir): Promi
   const bytes = result.metafile.outputs[path.relative(repoRoot, file)]?.bytes ?? 0;
   return { dir: outDir, file, map: `${file}.map`, bytes, version, bundled: await bundledPackages(result.metafile) };
 }
+
+/**
+ * `import ... from 'node:zlib'` becomes a CommonJS module that requires it: esbuild then evaluates it
+ * inside the initialiser of the module that imports it, i.e. when that module first runs.
+ */
+const lazyBuiltins: Plugin = {
+  name: 'lazy-node-builtins',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:/ }, (args) =>
+      // The wrapper's own require, and require() calls of CommonJS dependencies, stay Node's.
+      args.kind === 'import-statement' && args.namespace !== 'node-builtin' ? { path: args.path, namespace: 'node-builtin' } : { path: args.path, external: true },
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
 
 /** Every npm package with a file in the bundle, read from its package.json. */
 async function bundledPackages(metafile: Metafile): Promise<BundledPackage[]> {

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAgentRpm, packagingDir, type AgentRpm } from '../../agent/packaging/build-rpm.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
+import { actionCommand, agentProcesses, waitFor } from '../support/agent-hooks.ts';
 import { rpmgate } from '../support/cli.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { buildNodejsStandIn, type NodejsStandIn } from '../support/nodejs-stand-in.ts';
@@ -66,27 +67,6 @@ function rootAgent(host: DnfRoot, args: string[], env: Record<string, string> = 
 async function enroll(host: DnfRoot): Promise<void> {
   const enrolled = await rootAgent(host, ['--server', server.url, 'enroll', '--enrollment-token', await server.tokenFor('enrollment')]);
   expect(enrolled.code, enrolled.stderr).toBe(0);
-}
-
-/** Processes whose command line names this root: the agents the hooks started for it. */
-async function agentProcesses(host: DnfRoot): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(host.root) && cmdline.includes('rpmgate-agent') && cmdline.split('\0').includes('report')) found.push(Number(entry));
-  }
-  return found;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function hostReports(machineId: string): Promise<{ reports: number; packages: string[] } | null> {
@@ -233,16 +213,16 @@ describe.skipIf(!availability.ok)(`the rpmgate-agent RPM with real rpm, rpmlint 
       return detail && detail.reports >= 1 && detail.packages.includes('rg-hello-2.0-1.noarch') ? detail : null;
     });
     expect(reported.reports).toBe(1);
-    await waitFor('the agent to finish', async () => (await agentProcesses(host)).length === 0);
+    await waitFor('the agent to finish', async () => (await agentProcesses(host.root)).length === 0);
 
     await server.stop();
     try {
       const removed = await host.dnf(['remove', 'rg-hello'], { setopts: pluginOptions });
       expect(removed).toContain('Complete!');
       // dnf is done while the agent is still trying the server (it waits 2 s before its first retry).
-      expect((await agentProcesses(host)).length).toBeGreaterThan(0);
+      expect((await agentProcesses(host.root)).length).toBeGreaterThan(0);
       await waitFor('the report in the spool', async () => (await spooled(host)).length === 1);
-      await waitFor('the agent to give up for this run', async () => (await agentProcesses(host)).length === 0, 90_000);
+      await waitFor('the agent to give up for this run', async () => (await agentProcesses(host.root)).length === 0, 90_000);
       expect(await spooled(host)).toHaveLength(1);
     } finally {
       await server.start();
@@ -263,7 +243,7 @@ describe.skipIf(!availability.ok)(`the rpmgate-agent RPM with real rpm, rpmlint 
         ['installed', 'rg-text-1.0-1.noarch'],
       ]),
     );
-    await waitFor('the agent to finish', async () => (await agentProcesses(host)).length === 0);
+    await waitFor('the agent to finish', async () => (await agentProcesses(host.root)).length === 0);
   }, 300_000);
 
   it('a root that is not enrolled makes the plugin start nothing', async () => {
@@ -276,7 +256,7 @@ describe.skipIf(!availability.ok)(`the rpmgate-agent RPM with real rpm, rpmlint 
       setopts: [...gpgOptions, 'plugins=1', `pluginpath=${path.join(host.root, pluginDir)}`, `pluginconfpath=${confDir}`],
     });
     expect(output).toContain(`rpmgate: ${host.root} is not enrolled`);
-    expect(await agentProcesses(host)).toEqual([]);
+    expect(await agentProcesses(host.root)).toEqual([]);
     expect(await hostReports(host.machineId)).toBeNull();
   });
 
@@ -284,35 +264,15 @@ describe.skipIf(!availability.ok)(`the rpmgate-agent RPM with real rpm, rpmlint 
     const host = await hostWithAgent();
     await enroll(host);
     const actions = await readFile(path.join(host.root, 'etc/dnf/libdnf5-plugins/actions.d/rpmgate.actions'), 'utf8');
-    const lines = actions.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
-    expect(lines).toHaveLength(1);
-    const [callback, filter, direction, options, ...command] = lines[0]!.split(':');
-    expect([callback, filter, direction, options]).toEqual(['post_transaction', '', '', '']);
-    // Variables substituted, then split on unescaped spaces and unescaped (libdnf5-actions(8)). The agent
-    // is the root's, started by this machine's node: /usr/bin/rpmgate-agent is not installed here.
-    const argv = splitActionCommand(command.join(':').replaceAll('${conf.installroot}', host.root)).map((arg) =>
-      arg.replace('/usr/bin/rpmgate-agent', `${process.execPath} ${path.join(host.root, 'usr/bin/rpmgate-agent')}`),
-    );
+    const action = actionCommand(actions, { 'conf.installroot': host.root });
+    expect(action.callback).toBe('post_transaction');
+    // The agent is the root's, started by this machine's node: /usr/bin/rpmgate-agent is not installed here.
+    const argv = action.argv.map((arg) => arg.replace('/usr/bin/rpmgate-agent', `${process.execPath} ${path.join(host.root, 'usr/bin/rpmgate-agent')}`));
     expect(argv.slice(0, 2)).toEqual(['/usr/bin/sh', '-c']);
     const started = await runTool(argv[0]!, argv.slice(1), { ...process.env, ...host.env });
     expect(started).toEqual({ code: 0, stdout: '', stderr: '' });
     await waitFor('the report', async () => ((await hostReports(host.machineId))?.reports ?? 0) >= 1);
-    await waitFor('the agent to finish', async () => (await agentProcesses(host)).length === 0);
+    await waitFor('the agent to finish', async () => (await agentProcesses(host.root)).length === 0);
   });
 });
 
-/** libdnf5 actions: arguments separated by spaces; a backslash escapes the next character. */
-function splitActionCommand(command: string): string[] {
-  const args: string[] = [];
-  let current = '';
-  for (let i = 0; i < command.length; i++) {
-    const char = command[i]!;
-    if (char === '\\' && i + 1 < command.length) current += command[++i];
-    else if (char === ' ') {
-      if (current !== '') args.push(current);
-      current = '';
-    } else current += char;
-  }
-  if (current !== '') args.push(current);
-  return args;
-}

@@ -3,8 +3,9 @@
 # server learns at once what this host runs, instead of at the next hourly timer.
 #
 # It must never fail, slow or block a transaction: the agent is started detached (its own session,
-# stdin/stdout/stderr on /dev/null, not waited for), anything that goes wrong is one warning, and a
-# server that is down is the agent's business (the report waits in its spool for the next run).
+# stdin/stdout/stderr on /dev/null, not waited for) and at a lower priority (nice 10, as the hourly
+# service runs), anything that goes wrong is one warning, and a server that is down is the agent's
+# business (the report waits in its spool for the next run).
 # For a transaction in an --installroot, the agent reports on that root (--rpm-root), and only when
 # the root is enrolled (its /etc/rpmgate/agent.env holds a token): an image being built stays silent.
 
@@ -19,6 +20,7 @@ import dnf
 logger = logging.getLogger('dnf.plugin.rpmgate')
 
 DEFAULT_COMMAND = '/usr/bin/rpmgate-agent'
+NICE = '/usr/bin/nice'
 ENV_FILE = 'etc/rpmgate/agent.env'
 
 
@@ -48,6 +50,8 @@ class Rpmgate(dnf.Plugin):
         if os.path.realpath(root) != '/':
             argv += ['--rpm-root', root]
         argv.append('report')
+        if os.access(NICE, os.X_OK):
+            argv = [NICE, '-n', '10'] + argv
         with open(os.devnull, 'r+b') as devnull:
             child = subprocess.Popen(argv, stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True, start_new_session=True, cwd='/')
         return child.pid
