@@ -162,8 +162,11 @@ describe.each(Object.keys(examples))('%s', (key) => {
     }
     expect(await snapshot()).toEqual(before);
   });
+});
 
-  it.runIf(examples[key]!.body !== undefined)('refuses wrong-typed, missing, unknown and unstorable body fields, naming them', async () => {
+// Only the routes that take a body: the others have nothing to refuse here.
+describe.each(Object.keys(examples).filter((key) => examples[key]!.body !== undefined))('%s body', (key) => {
+  it('refuses wrong-typed, missing, unknown and unstorable body fields, naming them', async () => {
     const before = await snapshot();
     const example = examples[key]!.body!;
     const { body: schema } = declared(key);
