@@ -1,6 +1,7 @@
 // A small client for rpmgate's JSON API, shared by the admin CLI and the host agent. Problem documents
 // come back as RpmgateError with the server's code; an unreachable server is a `connection` error.
-import { codeForStatus, errorCodes, RpmgateError, type ErrorCode } from './errors.ts';
+import { problemShape, type Shape } from './api-shapes.ts';
+import { errorCodes, RpmgateError, type ErrorCode } from './errors.ts';
 import { sendHttpRequest, TransportError, type TransportResponse } from './http-transport.ts';
 
 export interface ApiClientOptions {
@@ -11,6 +12,10 @@ export interface ApiClientOptions {
 }
 
 export interface RequestOptions {
+  /** The shape a successful answer must have; anything else is "not an rpmgate server". */
+  expect?: Shape<unknown>;
+  /** A successful answer is text/plain (a .repo file), returned as text. */
+  plainText?: boolean;
   json?: unknown;
   body?: BodyInit;
   headers?: Record<string, string>;
@@ -50,10 +55,41 @@ export class ApiClient {
     } catch (error) {
       throw new RpmgateError('connection', `cannot reach ${this.server}: ${describeTransportError(error)}`);
     }
-    const { text } = response;
-    const parsed = parseBody(text);
-    if ((response.status >= 200 && response.status < 300) || options.accept?.includes(response.status)) return { status: response.status, body: parsed as T };
-    throw problemToError(response.status, parsed, text);
+    const accepted = (response.status >= 200 && response.status < 300) || options.accept?.includes(response.status) === true;
+    const answer = this.readAnswer(method, path, response, accepted, options.plainText === true);
+    if (response.status >= 200 && response.status < 300) {
+      if (options.expect && !options.expect.test(answer)) {
+        throw new RpmgateError('not_rpmgate', `${this.server}: not an rpmgate server (its answer to ${method} ${path} is not ${options.expect.what})`);
+      }
+      return { status: response.status, body: answer as T };
+    }
+    if (accepted) return { status: response.status, body: answer as T };
+    const error = problemToError(answer as ProblemBody);
+    // rpmgate has no such route: the --server URL points at the wrong place (e.g. a path prefix).
+    if (error.code === 'no_route') throw new RpmgateError('no_route', `${this.server}: not an rpmgate API URL (${error.message})`);
+    throw error;
+  }
+
+  /**
+   * The answer's JSON, after checking that rpmgate sent it: JSON for successes, a problem document for
+   * failures. A gateway's error page (5xx, not JSON) in front of rpmgate is "unavailable", or returned
+   * when the caller accepts that status (the agent retries it); anything else is not rpmgate.
+   */
+  private readAnswer(method: string, path: string, response: TransportResponse, accepted: boolean, plainText: boolean): unknown {
+    const mediaType = (response.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    const isJson = mediaType === 'application/json' || mediaType === 'application/problem+json';
+    const success = response.status >= 200 && response.status < 300;
+    if (success && response.text === '' && response.status === 204) return null;
+    if (success && plainText && mediaType === 'text/plain') return response.text;
+    const body = isJson ? parseJson(response.text) : undefined;
+    if (body !== undefined && ((success && !plainText) || problemShape.test(body))) return body;
+    // A status the caller handles by its number alone (the agent retries 429 and 5xx, whoever sent them).
+    if (accepted && !success) return body ?? response.text;
+    const what = `${mediaType || 'no content type'}${success ? '' : `, HTTP ${response.status}`}`;
+    if (response.status >= 500 && !isJson) {
+      throw new RpmgateError('unavailable', `${this.server}: HTTP ${response.status} (${mediaType || 'no content type'}) from a gateway in front of rpmgate, or not an rpmgate server`);
+    }
+    throw new RpmgateError('not_rpmgate', `${this.server}: not an rpmgate server (${what} answer to ${method} ${path})`);
   }
 
   get<T = unknown>(path: string, options?: RequestOptions) {
@@ -75,20 +111,24 @@ function normaliseServer(server: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function parseBody(text: string): unknown {
-  if (text === '') return null;
+/** The parsed JSON, or undefined when the text is not JSON. */
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    return text;
+    return undefined;
   }
 }
 
-function problemToError(status: number, body: unknown, text: string): RpmgateError {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const code = typeof problem.code === 'string' && problem.code in errorCodes ? (problem.code as ErrorCode) : codeForStatus(status);
-  const detail = typeof problem.detail === 'string' ? problem.detail : text.slice(0, 200) || `HTTP ${status}`;
-  const { type: _type, title: _title, status: _status, detail: _detail, code: _code, ...extra } = problem;
+interface ProblemBody {
+  code: string;
+  detail: string;
+  [member: string]: unknown;
+}
+
+function problemToError(problem: ProblemBody): RpmgateError {
+  const code: ErrorCode = problem.code in errorCodes ? (problem.code as ErrorCode) : 'internal';
+  const { type: _type, title: _title, status: _status, detail, code: _code, ...extra } = problem;
   return new RpmgateError(code, detail, extra);
 }
 

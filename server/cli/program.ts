@@ -26,7 +26,8 @@ export function buildProgram(): Command {
     .option('--token <token>', 'API token (default $RPMGATE_TOKEN)')
     .option('--json', 'print machine-readable JSON')
     .exitOverride()
-    .showHelpAfterError();
+    // A usage mistake is one line with the nearest command name, not the whole help.
+    .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) });
 
   program.command('serve').description('run the server (configured from the environment)').action(async () => (await commands.serve()).serveCommand());
 
@@ -141,6 +142,12 @@ export function buildProgram(): Command {
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
 
   return program;
+}
+
+/** commander's "error: unknown command 'sett'\n(Did you mean set?)" as "rpmgate: unknown command 'sett' (did you mean set?)". */
+export function oneLineUsageError(message: string): string {
+  const text = message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').replace(/\(Did you mean/g, '(did you mean').trim();
+  return `rpmgate: ${text}; see rpmgate --help\n`;
 }
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -27,7 +27,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   const app = apiRouter();
   app.onError(onError(ctx.log));
   app.notFound((c) => {
-    throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
+    throw new RpmgateError('no_route', `nothing at ${c.req.method} ${c.req.path}`);
   });
   app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
