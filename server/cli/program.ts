@@ -17,6 +17,7 @@ const commands = {
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
+  store: () => import('./commands/store.ts'),
 };
 
 export function buildProgram(): Command {
@@ -133,6 +134,16 @@ export function buildProgram(): Command {
     .description('stop publishing a key, once hosts have the new one')
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
+
+  const store = program.command('store').description('the package store on this machine');
+  store
+    .command('fsck')
+    .description('check that every stored file a row names is there and every stored file is named (run where the server runs; stop it first with the embedded database)')
+    .option('--repair', 'remove files no row names and rows of old served files whose file is gone')
+    .option('--verify', "hash every file against its sha256 (reads the whole store)")
+    .action(async (options: { repair?: boolean; verify?: boolean }, command: Command) =>
+      (await commands.store()).storeFsckCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
+    );
 
   const agent = program.command('agent').description("the host agent's package, served at /repo/agent/");
   agent
