@@ -31,6 +31,8 @@ export interface Config {
   /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
   signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
+  /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
+  signingKeyTakeover: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +54,7 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
+    signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
   };
 }
 

@@ -16,6 +16,7 @@ import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
+import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
@@ -57,6 +58,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       passphrase: config.signingKeyPassphrase,
       algorithm: config.signingAlgorithm,
     });
+    await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
     const repomdSigner = createRepomdSigner(keyring);
     const repodata = new RepodataCache({
       sql: database.sql,
