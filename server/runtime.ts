@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { EntryChecks } from './checks/entry-checks.ts';
+import { loadPolicy } from './checks/policy.ts';
+import { RpmlintRunner } from './checks/rpmlint.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -60,6 +63,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     });
     await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
     const repomdSigner = createRepomdSigner(keyring);
+    const policy = await loadPolicy(config.policyFile);
+    const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
+    await rpmlint.open();
+    const entryChecks = new EntryChecks(database.sql, policy, rpmlint);
     const repodata = new RepodataCache({
       sql: database.sql,
       storeDir: path.join(config.dataDir, 'repodata'),
@@ -72,7 +79,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await repodata.open();
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
     const context: AppContext = { ...base, rotation: new KeyRotationJob(base) };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
