@@ -18,6 +18,8 @@ const commands = {
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
   store: () => import('./commands/store.ts'),
+  exception: () => import('./commands/exception.ts'),
+  package: () => import('./commands/package.ts'),
 };
 
 export function buildProgram(): Command {
@@ -134,6 +136,36 @@ export function buildProgram(): Command {
     .description('stop publishing a key, once hosts have the new one')
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
+
+  const exception = program.command('exception').description('entry-check exceptions (admin, integ, release_manager grant and remove)');
+  exception
+    .command('add')
+    .description('waive a check for a package (name or glob), optionally for some files, until a date or a version')
+    .requiredOption('--check <id>', 'the check id a finding names (forbidden-path, rpmlint:no-binary, ...) or a glob')
+    .requiredOption('--package <name>', 'a package name or a glob over names')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .option('--path <glob>', 'only findings on files matching this path glob')
+    .option('--expires <date>', 'stops applying at this ISO date')
+    .option('--until-version <version>', "applies only while the package's version is below this one (rpm's ordering)")
+    .action(async (options: import('./commands/exception.ts').ExceptionAddOptions, command: Command) =>
+      (await commands.exception()).exceptionAddCommand(commandIo(command), options),
+    );
+  exception
+    .command('list')
+    .description('exceptions not removed, with their state (active or expired)')
+    .action(async (_options, command: Command) => (await commands.exception()).exceptionListCommand(commandIo(command)));
+  exception
+    .command('remove')
+    .description('remove an exception (kept in the audit)')
+    .argument('<id>')
+    .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
+
+  const pkg = program.command('package').description('stored packages');
+  pkg
+    .command('show')
+    .description('a package with its level, sets and entry-check findings')
+    .argument('<nevra>')
+    .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
 
   const store = program.command('store').description('the package store on this machine');
   store

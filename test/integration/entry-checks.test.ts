@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../fixtures/build-fixtures.ts';
+import { rpmgate } from '../support/cli.ts';
 import { buildPolicyRpms } from '../support/policy-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -172,6 +173,30 @@ describe('exceptions', () => {
     const renewed = await grant({ check: '*world-writable', package: 'rg-writable', reason: 'renewed until the fix ships', expires: '2099-01-01' });
     expect(renewed.status).toBe(201);
     expect((await upload(rpms.get('rg-writable')!)).status).toBe(201);
+  });
+});
+
+describe('the CLI', () => {
+  it('exception add, list and remove; package show prints the findings; a refused upload is one line per file and exit 1', async () => {
+    const added = await rpmgate(server, integToken, ['exception', 'add', '--check', 'setuid-file', '--package', 'rg-setuid', '--path', '/usr/share/rg-setuid/*', '--reason', 'vendor tool, reviewed', '--expires', '2099-12-31']);
+    expect(added.code, added.stderr).toBe(0);
+    const id = /^exception (\d+): setuid-file waived for rg-setuid files \/usr\/share\/rg-setuid\/\* \(until 2099-12-31\): vendor tool, reviewed$/.exec(added.stdout.trim())?.[1];
+    expect(id, added.stdout).toBeDefined();
+    const listed = await rpmgate(server, developerToken, ['exception', 'list']);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+active\\s+setuid-file\\s+rg-setuid\\s+/usr/share/rg-setuid/\\*`, 'm'));
+    const refusedByDeveloper = await rpmgate(server, developerToken, ['exception', 'remove', id!]);
+    expect(refusedByDeveloper.code).toBe(1);
+    const removed = await rpmgate(server, integToken, ['exception', 'remove', id!]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain(`removed exception ${id}: setuid-file waived for rg-setuid`);
+
+    const refused = await rpmgate(server, developerToken, ['upload', rpms.get('rg-denied')!]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused: rg-denied-1\.0-1\.noarch refused by entry checks: \d+ error\(s\); denied-dependency: requires telnet, which the policy denies/);
+
+    const shown = await rpmgate(server, developerToken, ['package', 'show', 'rg-bare-1.0-1.noarch']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('  entry checks:\n    warning required-url: the URL tag is empty or missing');
   });
 });
 
