@@ -90,3 +90,11 @@ export const exceptionShape = objectShape<{ id: number; check: string; package: 
 export const exceptionListShape = listShape('a list of entry-check exceptions', exceptionShape);
 
 export const packageDetailShape = objectShape<{ nevra: string; findings: unknown[] }>('a package', { nevra: 'string', findings: 'array' });
+
+export const recheckShape = objectShape<{ dryRun: boolean; checked: number; changed: number; refused: unknown[]; unreadable: unknown[] }>('a check report', {
+  dryRun: 'boolean',
+  checked: 'number',
+  changed: 'number',
+  refused: 'array',
+  unreadable: 'array',
+});

@@ -3,7 +3,7 @@
 import type { ParsedRpm } from '../../common/rpm/reader.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { applyExceptions, liveExceptions } from './exceptions.ts';
-import { verdictOf, type Verdict } from './findings.ts';
+import { verdictOf, type Finding, type Verdict } from './findings.ts';
 import { runHousePolicies } from './house-policies.ts';
 import type { Policy } from './policy.ts';
 import type { RpmlintRunner } from './rpmlint.ts';
@@ -16,10 +16,10 @@ export class EntryChecks {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** The verdict on the file at `file`, whose parsed header is `parsed`. */
-  async check(file: string, parsed: ParsedRpm): Promise<Verdict> {
+  /** The verdict on the file at `file`, whose parsed header is `parsed`; `more`: findings found elsewhere (check --all). */
+  async check(file: string, parsed: ParsedRpm, more: Finding[] = []): Promise<Verdict> {
     const [lint, exceptions] = await Promise.all([this.rpmlint.check(file, parsed.package), liveExceptions(this.sql, this.now())]);
-    const findings = [...runHousePolicies(parsed, this.policy), ...lint];
+    const findings = [...runHousePolicies(parsed, this.policy), ...lint, ...more];
     return verdictOf(applyExceptions(findings, exceptions, parsed.package));
   }
 }

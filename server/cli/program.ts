@@ -20,6 +20,7 @@ const commands = {
   store: () => import('./commands/store.ts'),
   exception: () => import('./commands/exception.ts'),
   package: () => import('./commands/package.ts'),
+  check: () => import('./commands/check.ts'),
 };
 
 export function buildProgram(): Command {
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
     .option('--no-sources', 'do not add the source packages of the binaries')
+    .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
       (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
@@ -166,6 +168,13 @@ export function buildProgram(): Command {
     .description('a package with its level, sets and entry-check findings')
     .argument('<nevra>')
     .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
+
+  program
+    .command('check')
+    .description('run the entry checks again over every stored package (admin); lists what would now be refused, deletes nothing')
+    .option('--all', 'every stored package')
+    .option('--dry-run', 'report only: keep the recorded findings')
+    .action(async (options: { all?: boolean; dryRun?: boolean }, command: Command) => (await commands.check()).checkCommand(commandIo(command), options));
 
   const store = program.command('store').description('the package store on this machine');
   store

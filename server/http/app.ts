@@ -12,7 +12,7 @@ import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
 import { bootstrapRoutes } from './routes/bootstrap.ts';
 import { componentRoutes } from './routes/components.ts';
-import { exceptionRoutes } from './routes/exceptions.ts';
+import { exceptionRoutes, recheckRoutes } from './routes/exceptions.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
 import { packageRoutes } from './routes/packages.ts';
@@ -52,6 +52,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/tokens', tokenRoutes(ctx));
   api.route('/keys', keyRoutes(ctx));
   api.route('/exceptions', exceptionRoutes(ctx));
+  api.route('/checks', recheckRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

@@ -24,6 +24,7 @@ let rpms: Map<string, string>;
 let controlChar: string;
 let integToken: string;
 let developerToken: string;
+let policyFile: string;
 
 const testPolicy = `# The test installation's policy: the defaults, plus a vendor and a deny list.
 vendor: rpmgate fixtures
@@ -56,7 +57,8 @@ async function grant(body: Record<string, unknown>, token = integToken): Promise
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-policy-'));
-  await writeFile(path.join(dir, 'policy.yaml'), testPolicy);
+  policyFile = path.join(dir, 'policy.yaml');
+  await writeFile(policyFile, testPolicy);
   let fixtures;
   [server, rpms, fixtures] = await Promise.all([
     startTestServer({ env: { RPMGATE_POLICY_FILE: path.join(dir, 'policy.yaml'), RPMGATE_RPMLINT: 'on' } }),
@@ -197,6 +199,36 @@ describe('the CLI', () => {
     const shown = await rpmgate(server, developerToken, ['package', 'show', 'rg-bare-1.0-1.noarch']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('  entry checks:\n    warning required-url: the URL tag is empty or missing');
+  });
+});
+
+describe('after a policy change', () => {
+  it('check --all --dry-run lists what would now be refused and records nothing; check --all records; requireClean refuses those members', async () => {
+    // URL becomes mandatory: rg-bare, stored with a warning, would be refused today.
+    await writeFile(policyFile, `${testPolicy}severities: { required-url: error }\n`);
+    await server.restart();
+    const before = (await server.admin.get<{ findings: FindingView[] }>('/api/v1/packages/rg-bare-1.0-1.noarch')).body.findings;
+
+    const dry = await rpmgate(server, server.adminToken, ['check', '--all', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(1);
+    expect(dry.stdout.trimEnd()).toMatch(/^checked \d+ package\(s\): 1 would be refused today; \d+ with other findings than recorded \(dry run: nothing recorded\)\n  rg-bare-1\.0-1\.noarch: required-url$/);
+    expect(dry.stderr.trim()).toBe("rpmgate: 1 stored package(s) would be refused by today's checks");
+    expect((await server.admin.get<{ findings: FindingView[] }>('/api/v1/packages/rg-bare-1.0-1.noarch')).body.findings).toEqual(before);
+    expect((await rpmgate(server, developerToken, ['check', '--all'])).code).toBe(1);
+
+    const recorded = await rpmgate(server, server.adminToken, ['check', '--all']);
+    expect(recorded.stdout).toContain('(recorded)');
+    const after = (await server.admin.get<{ findings: FindingView[] }>('/api/v1/packages/rg-bare-1.0-1.noarch')).body.findings;
+    expect(after).toContainEqual(expect.objectContaining({ check: 'required-url', severity: 'error' }));
+    expect((await server.admin.get('/api/v1/packages/rg-bare-1.0-1.noarch')).status).toBe(200);
+
+    const strict = await rpmgate(server, integToken, ['set', 'create', 'checked', '1.0', 'rg-bare-1.0-1.noarch', 'rg-clean-1.0-1.noarch', '--require-clean', '--allow-unresolved']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr.trim()).toBe('rpmgate: requireClean: 1 member(s) have unwaived entry-check errors: rg-bare-1.0-1.noarch (required-url)');
+    const clean = await rpmgate(server, integToken, ['set', 'create', 'checked', '1.0', 'rg-clean-1.0-1.noarch', '--require-clean', '--allow-unresolved']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const lax = await rpmgate(server, integToken, ['set', 'create', 'checked', '1.1', 'rg-bare-1.0-1.noarch', '--allow-unresolved']);
+    expect(lax.code, lax.stderr).toBe(0);
   });
 });
 

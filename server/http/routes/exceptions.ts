@@ -3,10 +3,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { RpmgateError } from '../../../common/errors.ts';
 import { exceptionState, grantException, listExceptions, removeException, type ExceptionRow } from '../../checks/exceptions.ts';
+import { recheckStore } from '../../checks/recheck.ts';
 import type { AppContext } from '../../context.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { exceptionParams, grantExceptionBody } from '../schemas/exceptions.ts';
+import { exceptionParams, grantExceptionBody, recheckBody } from '../schemas/exceptions.ts';
 import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
@@ -52,6 +53,20 @@ export function exceptionRoutes(ctx: AppContext) {
     if (!row) throw new RpmgateError('not_found', `no exception ${id} (or it was removed already)`);
     return c.json(exceptionView(row));
   });
+  return routes;
+}
+
+/** /api/v1/checks: the entry checks run again over the store (rpmgate check --all), admin only. */
+export function recheckRoutes(ctx: AppContext) {
+  const routes = apiRouter();
+  const run = createRoute({
+    method: 'post',
+    path: '/',
+    middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
+    request: { query: noQuery, body: jsonRequest(recheckBody) },
+    responses: { 200: { description: 'what the checks say today: packages that would now be refused; nothing is deleted' } },
+  });
+  routes.openapi(run, async (c) => c.json(await recheckStore(ctx, { dryRun: c.req.valid('json').dryRun === true })));
   return routes;
 }
 

@@ -13,3 +13,9 @@ export const grantExceptionBody = z.strictObject({
 });
 
 export const exceptionParams = z.object({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+
+/** POST /api/v1/checks: run the entry checks again over every stored package. */
+export const recheckBody = z.strictObject({
+  /** Report only: leave the recorded findings as they are. */
+  dryRun: z.boolean().optional(),
+});
