@@ -18,3 +18,6 @@ export async function buildPolicyRpms(names: readonly string[], versions: Record
   const files = await buildSpecTexts(jobs.map((job) => job.spec));
   return new Map(jobs.map((job, index) => [job.key, files[index]!]));
 }
+
+/** A policy with every house policy off: for tests of the reader and the signer over the whole corpus. */
+export const checksOffPolicy = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../fixtures/policies/checks-off.yaml');
