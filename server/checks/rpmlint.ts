@@ -42,6 +42,9 @@ export class RpmlintRunner {
   private available: boolean | null = null;
   private readonly queue: Queued[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** rpmlint processes running now, at most one per core: a batch gathers while the others run. */
+  private running = 0;
+  private readonly maxRunning = Math.max(1, os.availableParallelism());
   private readonly windowMs: number;
   private readonly maxBatch: number;
   private readonly command: string;
@@ -71,12 +74,18 @@ export class RpmlintRunner {
     }
     return new Promise((resolve) => {
       this.queue.push({ file, pkg, resolve });
-      this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      this.schedule(this.windowMs);
     });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.queue.length === 0 || this.running >= this.maxRunning) return;
+    this.timer = setTimeout(() => this.flush(), delayMs);
   }
 
   private flush(): void {
     this.timer = null;
+    if (this.running >= this.maxRunning) return;
     const batch: Queued[] = [];
     const keys = new Set<string>();
     let source = false;
@@ -92,8 +101,13 @@ export class RpmlintRunner {
       batch.push(item);
       this.queue.splice(i, 1);
     }
-    if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(), 0);
-    void this.runBatch(batch);
+    this.running++;
+    void this.runBatch(batch).finally(() => {
+      this.running--;
+      // What queued meanwhile goes at once: it has gathered for as long as this run took.
+      this.schedule(0);
+    });
+    this.schedule(0);
   }
 
   private async runBatch(batch: Queued[]): Promise<void> {
