@@ -14,6 +14,7 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
@@ -28,6 +29,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       algorithm: config.signingAlgorithm,
     });
     await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+    const initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
     const repomdSigner = createRepomdSigner(keyring);
     const repodata = new RepodataCache({
       sql: database.sql,
@@ -104,6 +108,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       fastPath,
+      initialAdminTokenFile,
       close: async () => {
         await context.rotation.stop();
         await repositories.close();
