@@ -6,12 +6,12 @@ import { readFileSync, statSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 
-/** True when dist/DIR/FILE exists and no file of its sources.json changed after it was built. */
-function bundleIsFresh(bundle) {
+/** True when the bundle exists and no file of the sources.json beside it (paths from `checkout`) changed after it was built. */
+export function bundleIsFresh(bundle, checkout = root) {
   try {
     const built = statSync(bundle).mtimeMs;
     const { sources } = JSON.parse(readFileSync(new URL('sources.json', bundle), 'utf8'));
-    return sources.every((source) => statSync(new URL(source, root)).mtimeMs <= built);
+    return sources.every((source) => statSync(new URL(source, checkout)).mtimeMs <= built);
   } catch {
     return false;
   }
