@@ -17,6 +17,7 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
@@ -31,6 +32,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       algorithm: config.signingAlgorithm,
     });
     await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+    const initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
     const repomdSigner = createRepomdSigner(keyring);
     const policy = await loadPolicy(config.policyFile);
     const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
@@ -111,6 +115,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       fastPath,
+      initialAdminTokenFile,
       close: async () => {
         await context.rotation.stop();
         await repositories.close();
