@@ -1,6 +1,7 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 
 export interface Config {
@@ -33,6 +34,8 @@ export interface Config {
   signingKeyPassphrase: string | null;
   /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
   signingKeyTakeover: boolean;
+  /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
+  retention: RetentionSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +58,7 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
     signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
+    retention: readRetentionSettings(env),
   };
 }
 

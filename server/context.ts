@@ -4,6 +4,7 @@ import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { CleanupJob } from './retention/job.ts';
 import type { KeyRotationJob } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
@@ -21,4 +22,6 @@ export interface AppContext {
   repodata: RepodataCache;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** Retention: the cleanup's dry run and run, and its schedule. */
+  cleanup: CleanupJob;
 }

@@ -18,6 +18,7 @@ const commands = {
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
   store: () => import('./commands/store.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
 };
 
 export function buildProgram(): Command {
@@ -134,6 +135,16 @@ export function buildProgram(): Command {
     .description('stop publishing a key, once hosts have the new one')
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
+
+  program
+    .command('cleanup')
+    .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
+    .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
+    .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+      (await commands.cleanup()).cleanupCommand(commandIo(command), options),
+    );
 
   const store = program.command('store').description('the package store on this machine');
   store

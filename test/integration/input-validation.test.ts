@@ -61,6 +61,8 @@ const examples: Record<string, Example> = {
   'POST /api/v1/keys': { path: '/api/v1/keys', role: 'admin', body: { armored: 'x', passphrase: 'p' } },
   'POST /api/v1/keys/:fingerprint/activate': { path: '/api/v1/keys/ABCDEF0123456789/activate', role: 'admin', body: {} },
   'POST /api/v1/keys/:fingerprint/retire': { path: '/api/v1/keys/ABCDEF0123456789/retire', role: 'admin', body: {} },
+  'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
+  'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
 };
 
 interface Declared {
