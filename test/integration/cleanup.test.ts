@@ -50,6 +50,7 @@ beforeAll(async () => {
     ...names.flatMap((name) => [{ name: `rg-cl-${name}`, version: '1.0' }, { name: `rg-cl-${name}`, version: '2.0' }]),
     { name: 'rg-cl-orphan', version: '1.0' },
     { name: 'rg-cl-late', version: '1.0' },
+    { name: 'rg-cl-gone', version: '1.0' },
   ]);
   server = await startTestServer({
     env: { RPMGATE_SMTP_URL: smtp.url, RPMGATE_MAIL_FROM: 'rpmgate@example.org', RPMGATE_POLICY_FILE: policyFile },
@@ -69,6 +70,8 @@ beforeAll(async () => {
   for (const version of ['1.0', '2.0']) {
     for (const level of ['qa_ready', 'pre_release', 'release']) await server.admin.post(`/api/v1/sets/rel/${version}/promote`, { level });
   }
+  await integ.post('/api/v1/sets', { name: 'gone', version: '1.0', packages: ['rg-cl-gone-1.0-1.noarch'], allowUnresolved: true });
+  await server.admin.post('/api/v1/sets/gone/1.0/promote', { level: 'obsolete' });
   const agent = await agentClient(server);
   await agent.post('/api/v1/hosts/report', report('web-1', ['rg-cl-hosted-1.0-1.noarch'], { set: 'hosted/1.0' }));
 }, 300_000);
@@ -85,7 +88,8 @@ describe('the dry run', () => {
     expect(plan.mail).toBe('on');
     expect(plan.delete).toEqual([]);
     const warned = Object.fromEntries(plan.warn.map((w) => [`${w.kind} ${w.object}`, w]));
-    expect(Object.keys(warned).sort()).toEqual(['package rg-cl-late-1.0-1.noarch', 'package rg-cl-orphan-1.0-1.noarch', 'set app/1.0', 'set spare/1.0']);
+    expect(Object.keys(warned).sort()).toEqual(['package rg-cl-late-1.0-1.noarch', 'package rg-cl-orphan-1.0-1.noarch', 'set app/1.0', 'set gone/1.0', 'set spare/1.0']);
+    expect(warned['set gone/1.0']).toMatchObject({ rule: 'obsolete', reason: expect.stringMatching(/^obsolete since \d{4}-\d\d-\d\d$/) });
     expect(warned['set app/1.0']).toMatchObject({ rule: 'redundant', reason: 'redundant: app/2.0 is newer and at integ', recipients: ['integ@example.org', 'ops@example.org'] });
     expect(warned['package rg-cl-orphan-1.0-1.noarch']).toMatchObject({ rule: 'orphan', recipients: ['dev@example.org', 'ops@example.org'] });
     expect(warned['package rg-cl-orphan-1.0-1.noarch']!.reason).toMatch(/^orphan: in no set, stored on \d{4}-\d\d-\d\d \(more than 30 days ago\)$/);
@@ -97,6 +101,10 @@ describe('the dry run', () => {
     // As of today (packages uploaded minutes ago), no package is an orphan yet.
     const today = await preview(new Date());
     expect(today.warn.filter((w) => w.kind === 'package')).toEqual([]);
+    // 90 days at integ: the newest versions too are too old then.
+    const later = await preview(new Date(Date.now() + 91 * day));
+    const tooOld = later.warn.filter((w) => w.rule === 'too_old').map((w) => `${w.object}: ${w.reason}`);
+    expect(tooOld.sort()).toEqual(['app/2.0', 'hosted/2.0', 'spare/2.0'].map((object) => `${object}: too old: at integ since ${new Date().toISOString().slice(0, 10)} (90 days or more)`));
     expect((await server.database.sql`select count(*)::int as n from cleanup_warnings`)[0]!.n).toBe(0);
   });
 
@@ -126,13 +134,13 @@ describe('the dry run', () => {
 describe('two phases', () => {
   it('phase 1 mails one digest per recipient, once', async () => {
     const first = await run();
-    expect(first.warned).toBe(4);
+    expect(first.warned).toBe(5);
     expect(first.deleted).toEqual([]);
     expect(first.mail).toEqual({ on: true, sent: 3, failed: [] });
     const mails = smtp.take();
     expect(mails.map((mail) => mail.to.join()).sort()).toEqual(['dev@example.org', 'integ@example.org', 'ops@example.org']);
     const toOps = mails.find((mail) => mail.to[0] === 'ops@example.org')!;
-    expect(toOps.subject).toBe('rpmgate cleanup: 4 objects will be deleted');
+    expect(toOps.subject).toBe('rpmgate cleanup: 5 objects will be deleted');
     expect(toOps.parsed.from?.value[0]?.address).toBe('rpmgate@example.org');
     const due = new Date(now.getTime() + 14 * day).toISOString().slice(0, 10);
     expect(toOps.text).toContain(`set app/1.0\n    redundant: app/2.0 is newer and at integ\n    deleted on or after ${due}`);
@@ -148,7 +156,7 @@ describe('two phases', () => {
     expect(smtp.take()).toEqual([]);
     const plan = await preview();
     expect(plan.warn).toEqual([]);
-    expect(plan.waiting.map((w) => w.object).sort()).toEqual(['app/1.0', ...orphanNevras.slice().sort(), 'spare/1.0'].sort());
+    expect(plan.waiting.map((w) => w.object).sort()).toEqual(['app/1.0', 'gone/1.0', ...orphanNevras, 'spare/1.0'].sort());
   });
 
   it('deletes nothing before the delay; a promoted set and a package a new set names are spared, and told so', async () => {
@@ -179,7 +187,7 @@ describe('two phases', () => {
       select original_sha256, sha256 from packages where nevra = 'rg-cl-orphan-1.0-1.noarch'`;
     now = new Date(now.getTime() + 1 * day);
     const result = await run();
-    expect(result.deleted.map((d) => `${d.kind} ${d.object} ${d.rule}`).sort()).toEqual(['package rg-cl-orphan-1.0-1.noarch orphan', 'set app/1.0 redundant']);
+    expect(result.deleted.map((d) => `${d.kind} ${d.object} ${d.rule}`).sort()).toEqual(['package rg-cl-orphan-1.0-1.noarch orphan', 'set app/1.0 redundant', 'set gone/1.0 obsolete']);
     expect(result.bytesFreed).toBeGreaterThan(1000);
     expect(await repomdStatus('set/app/1.0')).toBe(404);
     expect(await repomdStatus('set/app/2.0')).toBe(200);
@@ -189,8 +197,9 @@ describe('two phases', () => {
     for (const digest of [blobs[0]!.original_sha256, blobs[0]!.sha256]) expect(await server.server.context.store.has(digest)).toBe(false);
     const audit = await sql<{ actor: string; action: string; object: string; rule: string }[]>`
       select actor, action, object, detail->>'rule' as rule from audit_events order by id`;
-    expect(audit).toEqual([
+    expect(audit.sort((a, b) => a.object.localeCompare(b.object))).toEqual([
       { actor: 'cleanup', action: 'set.delete', object: 'app/1.0', rule: 'redundant' },
+      { actor: 'cleanup', action: 'set.delete', object: 'gone/1.0', rule: 'obsolete' },
       { actor: 'cleanup', action: 'package.delete', object: 'rg-cl-orphan-1.0-1.noarch', rule: 'orphan' },
     ]);
     // Released sets and everything they hold, and the set a host reports, are untouched.
@@ -202,13 +211,28 @@ describe('two phases', () => {
   });
 });
 
+describe('one run at a time', () => {
+  it('a run while another holds the lock (another server) is refused, and changes nothing', async () => {
+    const reserved = await server.database.sql.reserve();
+    try {
+      await reserved`select pg_advisory_lock(${(0x72676c65616e7570n).toString()}::bigint)`;
+      const response = await fetch(`${server.url}/api/v1/cleanup/run`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}` } });
+      expect(response.status).toBe(409);
+      expect(((await response.json()) as { detail: string }).detail).toBe('a cleanup is running already (on this server or another one on the same database)');
+    } finally {
+      await reserved`select pg_advisory_unlock_all()`;
+      reserved.release();
+    }
+  });
+});
+
 describe('SMTP down', () => {
   it('records the failure, deletes nothing it could not warn about, and mails on the next run', async () => {
     await smtp.stop();
-    // rg-cl-app-1.0, held by nothing since app/1.0 went, is an orphan now.
+    // rg-cl-app-1.0 and rg-cl-gone-1.0, held by nothing since their sets went, are orphans now.
     now = new Date(now.getTime() + 1 * day);
     const failed = await run();
-    expect(failed.warned).toBe(1);
+    expect(failed.warned).toBe(2);
     expect(failed.mail.sent).toBe(0);
     expect(failed.mail.failed.map((f) => f.recipient).sort()).toEqual(['dev@example.org', 'ops@example.org']);
     let waiting = (await preview()).waiting.find((w) => w.object === 'rg-cl-app-1.0-1.noarch')!;
