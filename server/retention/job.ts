@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { namedBlobs } from '../db/blob-locks.ts';
+import type { Queryable } from '../db/queryable.ts';
 import {
   countPreviousFilesBefore,
   deletePreviousFilesBefore,
@@ -21,6 +22,7 @@ import {
 } from '../db/retention.ts';
 import { deletePackage, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
 import { listBlobs } from '../store/fsck.ts';
+import { crashPoint } from './crash-point.ts';
 import { composeDigest, createMailer, type Mailer } from './mail.ts';
 import { previewCleanup, type CleanupPreview } from './preview.ts';
 import { readCleanupRules, type CleanupRules } from './rules.ts';
@@ -146,7 +148,11 @@ export class CleanupJob {
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
     const files: StoredFile[] = [];
     for (const due of preview.delete) {
-      const by = { actor: 'cleanup', detail: { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt } };
+      const by = {
+        actor: 'cleanup',
+        detail: { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt },
+        alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
+      };
       try {
         if (due.kind === 'set') {
           const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
@@ -163,8 +169,8 @@ export class CleanupJob {
           }
           files.push(...deleted.files);
         }
-        await markWarningDeleted(sql, due.warningId, now);
         report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        crashPoint('cleanup:one-deleted');
       } catch (error) {
         // One object that cannot go (a set made to hold the package meanwhile) does not stop the run.
         log.warn('cleanup could not delete', { object: `${due.kind} ${due.object}`, error: error instanceof Error ? error.message : String(error) });
@@ -181,6 +187,7 @@ export class CleanupJob {
       rules.warningDays,
       !this.mailOn,
     );
+    if (report.warned > 0) crashPoint('cleanup:warned');
 
     // Files a key rotation replaced, past the hold time: no host's metadata names them any more.
     if (rules.rules.previousFiles) {
@@ -190,7 +197,8 @@ export class CleanupJob {
     }
 
     // The rows are gone (committed): now their files.
-    report.bytesFreed += await removeUnnamedBlobs(sql, store, files);
+    if (files.length > 0) crashPoint('cleanup:rows-deleted');
+    report.bytesFreed += await removeUnnamedBlobs(sql, store, files, () => crashPoint('cleanup:one-file-removed'));
     const stray = await this.sweepStrayBlobs(rules);
     report.strayBlobs = stray.count;
     report.bytesFreed += stray.bytes;

@@ -16,6 +16,8 @@ export interface DeletionActor {
   actor: string;
   /** What the audit records besides: the rule and reason of a cleanup, a user's comment. */
   detail: Record<string, unknown>;
+  /** More work that must commit with the deletion or not at all (the cleanup marks its warning). */
+  alsoInTransaction?: (tx: Queryable) => Promise<void>;
 }
 
 export interface SetDeletionGuard {
@@ -41,6 +43,7 @@ export async function deleteSet(sql: Queryable, setId: number, by: DeletionActor
     // An empty set cascades no member, so the trigger of sql/0011 may not have moved the generation.
     await bumpRepoGeneration(tx, 'levels');
     await insertAuditEvent(tx, { actor: by.actor, action: 'set.delete', object: `${set.name}/${set.version}`, detail: { level: set.level, ...by.detail } });
+    await by.alsoInTransaction?.(tx);
     return true;
   });
 }
@@ -75,6 +78,7 @@ export async function deletePackage(sql: Queryable, packageId: number, by: Delet
     }
     await bumpRepoGeneration(tx, 'levels');
     await insertAuditEvent(tx, { actor: by.actor, action: 'package.delete', object: pkg.nevra, detail: by.detail });
+    await by.alsoInTransaction?.(tx);
     const files = new Map<string, number>([[pkg.original_sha256, pkg.original_size], [pkg.sha256, pkg.size]]);
     for (const file of previous) files.set(file.sha256, file.size);
     return { nevra: pkg.nevra, files: [...files].map(([sha256, size]) => ({ sha256, size: Number(size) })) };
@@ -86,7 +90,7 @@ export async function deletePackage(sql: Queryable, packageId: number, by: Delet
  * same bytes either commits its row first (the blob stays) or adopts its file after the removal.
  * Returns the bytes given back.
  */
-export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files: StoredFile[]): Promise<number> {
+export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files: StoredFile[], afterEach?: () => void): Promise<number> {
   let freed = 0;
   for (const file of files) {
     freed += await inTransaction(sql, async (tx) => {
@@ -95,6 +99,7 @@ export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files
       await store.remove(file.sha256);
       return file.size;
     });
+    afterEach?.();
   }
   return freed;
 }
