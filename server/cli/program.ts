@@ -24,6 +24,7 @@ const commands = {
   exception: () => import('./commands/exception.ts'),
   package: () => import('./commands/package.ts'),
   check: () => import('./commands/check.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
 };
 
 export function buildProgram(): Command {
@@ -185,6 +186,16 @@ export function buildProgram(): Command {
     .option('--all', 'every stored package')
     .option('--dry-run', 'report only: keep the recorded findings')
     .action(async (options: { all?: boolean; dryRun?: boolean }, command: Command) => (await commands.check()).checkCommand(commandIo(command), options));
+
+  program
+    .command('cleanup')
+    .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
+    .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
+    .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+      (await commands.cleanup()).cleanupCommand(commandIo(command), options),
+    );
 
   const store = program.command('store').description('the package store on this machine');
   store
