@@ -1,5 +1,5 @@
 // The cleanup rules: their settings, read from the `cleanup` section of the policy file
-// (RPMGATE_POLICY_FILE, JSON; other sections belong to other features, e.g. entry checks) and
+// (RPMGATE_POLICY_FILE, YAML or JSON; other sections belong to other features, e.g. entry checks) and
 // validated with zod, with the defaults issue 14 names. Pure: no database, no clock.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
