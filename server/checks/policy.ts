@@ -54,7 +54,7 @@ export const policySchema = z
         memoryMegabytes: z.number().int().min(64).max(16384).default(1024),
         /** rpmlint errors recorded as warnings: opinions of rpmlint's that an ordinary package fails. */
         warningsOnly: z
-          .array(z.string().regex(/^[\w.-]+$/u, { message: 'an rpmlint check name' }))
+          .array(z.string().regex(/^[\w.%-]+$/u, { message: 'an rpmlint check name' }))
           .default(['description-line-too-long', 'no-dependency-on', 'no-binary', 'no-changelogname-tag', 'multiple-specfiles', 'superfluous-%clean-section']),
       })
       .strict()
