@@ -186,7 +186,7 @@ export function describeTransportError(error: unknown, server: string): string {
   const hostPort = url.host + (url.port ? '' : url.protocol === 'https:' ? ':443' : ':80');
   const code = error.code ?? '';
   if (code === 'ETIMEDOUT') return 'the request timed out';
-  if (code === 'ECONNREFUSED') return `connection refused: nothing listens on ${hostPort} (is the server running? \`npm start\` or \`rpmgate serve\` starts it)`;
+  if (code === 'ECONNREFUSED') return `connection refused (nothing listens on ${hostPort}; is the server running?)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name ${url.hostname} is unknown (DNS)`;
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return url.protocol === 'http:' ? 'the server closed the connection (if it speaks TLS, use an https:// URL)' : 'the server closed the connection';

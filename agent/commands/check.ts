@@ -53,7 +53,8 @@ export function describeConformance(result: Conformance, options: { listExtra?: 
   for (const pkg of result.different) lines.push(`  different  ${formatNevra(pkg)} (not a version or arch the set holds)`);
   if (result.strict || options.listExtra) for (const pkg of result.foreign) lines.push(`  extra      ${formatNevra(pkg)}`);
   if (!result.strict && counts.foreign > 0) {
-    lines.push(`  (${counts.foreign} other installed package(s) are not in the set: not drift; --extra lists them, --strict counts them)`);
+    const hint = options.listExtra ? '--strict counts them' : '--extra lists them, --strict counts them';
+    lines.push(`  (${counts.foreign} other installed package(s) are not in the set: not drift; ${hint})`);
   }
   return lines.join('\n');
 }

@@ -24,6 +24,9 @@ type RepoTarget =
 
 const immutable = 'public, max-age=31536000, immutable';
 const hrefDigest = new RegExp(`^[0-9a-f]{${hrefDigestLength}}$`);
+// What dnf needs, said where a person sees it (dnf prints the detail of a 401 it cannot use).
+const repoAuthHelp =
+  'repositories need a token here (RPMGATE_REPO_AUTH=1): dnf sends it as HTTP basic auth, with username=<any name> and password=<token> in the .repo file (rpmgate-agent configure writes them)';
 const anyRole = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 
 export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
@@ -31,7 +34,10 @@ export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
   routes.on(['GET', 'HEAD'], '/*', async (c) => {
     // The agent's repository stays public, like the key: a new host installs the agent before it holds
     // any token (the bootstrap script), and the agent is no secret.
-    if (ctx.config.repoAuth && !c.req.path.startsWith('/repo/agent/')) requireRoles(c.get('principal'), anyRole);
+    if (ctx.config.repoAuth && !c.req.path.startsWith('/repo/agent/')) {
+      if (!c.get('principal')) throw new RpmgateError('unauthorized', repoAuthHelp);
+      requireRoles(c.get('principal'), anyRole);
+    }
     const target = parseRepoPath(c.req.path);
     switch (target.kind) {
       case 'repo-file':

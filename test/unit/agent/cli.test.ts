@@ -30,7 +30,7 @@ describe('rpmgate-agent command line', () => {
     await new Promise((resolve) => probe.close(resolve));
     const result = await runCli('rpmgate-agent', ['--server', `http://127.0.0.1:${port}`, 'configure', '--set', 'demo/1.0', '--repos-dir', '/nonexistent']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`rpmgate-agent: cannot reach http://127.0.0.1:${port}: connection refused\n`);
+    expect(result.stderr).toBe(`rpmgate-agent: cannot reach http://127.0.0.1:${port}: connection refused (nothing listens on 127.0.0.1:${port}; is the server running?)\n`);
   });
 
   it('refuses a --dnf-option that is not KEY=VALUE', async () => {
