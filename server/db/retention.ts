@@ -207,6 +207,20 @@ export async function insertAuditEvent(sql: Queryable, event: { actor: string; a
   await sql`insert into audit_events (actor, action, object, detail) values (${event.actor}, ${event.action}, ${event.object}, ${sql.json(event.detail as never)})`;
 }
 
+export async function insertAuditEvents(sql: Queryable, events: { actor: string; action: string; object: string; detail: Record<string, unknown> }[]): Promise<void> {
+  for (let start = 0; start < events.length; start += batch) {
+    await sql`
+      insert into audit_events (actor, action, object, detail)
+      select e.actor, e.action, e.object, coalesce(e.detail, '{}') from jsonb_to_recordset(${sql.json(events.slice(start, start + batch) as never)})
+        as e(actor text, action text, object text, detail jsonb)`;
+  }
+}
+
+/** Marks pending warnings deleted, in the deleting transaction. */
+export async function markWarningsDeleted(sql: Queryable, ids: number[], now: Date): Promise<void> {
+  await sql`update cleanup_warnings set state = 'deleted', resolved_at = ${now} where id = any(${ids}::bigint[]) and state = 'pending'`;
+}
+
 /** Why a set is no longer eligible, in facts: its level, whether released, its hosts' latest report. */
 export async function describeSetNow(sql: Queryable, setId: number) {
   const [row] = await sql<{ level: Level; released: boolean; last_host_report: Date | null; last_hostname: string | null }[]>`
