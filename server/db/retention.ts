@@ -151,7 +151,7 @@ export async function markWarningDeleted(sql: Queryable, id: number, now: Date):
   await sql`update cleanup_warnings set state = 'deleted', resolved_at = ${now} where id = ${id} and state = 'pending'`;
 }
 
-/** What a recipient still has to be told: pending warnings not yet mailed to them, withdrawals likewise. */
+/** What a recipient still has to be told: pending warnings not yet mailed to them; withdrawals of warnings they received. */
 export interface MailItemRow {
   recipient: string;
   id: number;
@@ -174,8 +174,8 @@ export async function* streamMailItems(sql: Queryable): AsyncGenerator<MailItemR
            w.state = 'withdrawn' as withdrawal, w.withdrawn_reason
     from cleanup_warnings w, unnest(w.recipients) as r(recipient)
     where (w.state = 'pending' and not r.recipient = any(w.mailed_to))
-       or (w.state = 'withdrawn' and cardinality(w.recipients) > cardinality(w.withdrawal_mailed_to)
-           and w.notified_at is not null and not r.recipient = any(w.withdrawal_mailed_to))
+       or (w.state = 'withdrawn' and cardinality(w.mailed_to) > cardinality(w.withdrawal_mailed_to)
+           and r.recipient = any(w.mailed_to) and not r.recipient = any(w.withdrawal_mailed_to))
     order by r.recipient, w.id`.cursor(batch);
   for await (const rows of cursor) yield rows;
 }
