@@ -14,13 +14,14 @@ import {
   deletePreviousFilesBefore,
   insertWarnings,
   markWarningDeleted,
+  markWarningsDeleted,
   recordMailFailure,
   recordMailSent,
   streamMailItems,
   withdrawWarnings,
   type MailItemRow,
 } from '../db/retention.ts';
-import { deletePackage, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
+import { deletePackages, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
 import { listBlobs } from '../store/fsck.ts';
 import { crashPoint } from './crash-point.ts';
 import { composeDigest, createMailer, type Mailer } from './mail.ts';
@@ -49,6 +50,8 @@ export interface CleanupJobOptions {
 }
 
 const dayMs = 86_400_000;
+/** Packages deleted per transaction. */
+const packageBatch = 500;
 /** "rpmgate-cleanup" folded into a bigint: every rpmgate agrees on it. */
 const cleanupLockKey = 0x72676c65616e7570n;
 
@@ -147,35 +150,44 @@ export class CleanupJob {
     // Phase 2: what was warned, notified long enough ago and is still eligible.
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
     const files: StoredFile[] = [];
-    for (const due of preview.delete) {
+    for (const due of preview.delete.filter((item) => item.kind === 'set')) {
       const by = {
         actor: 'cleanup',
-        detail: { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt },
+        detail: detailOf(due),
         alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
       };
       try {
-        if (due.kind === 'set') {
-          const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
-          const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
-          if (!deleted) {
-            report.skipped.push(`set ${due.object}`);
-            continue;
-          }
-        } else {
-          const deleted = await deletePackage(sql, due.id, by);
-          if (!deleted) {
-            report.skipped.push(`package ${due.object}`);
-            continue;
-          }
-          files.push(...deleted.files);
+        const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
+        const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
+        if (!deleted) {
+          report.skipped.push(`set ${due.object}`);
+          continue;
         }
         report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
         crashPoint('cleanup:one-deleted');
       } catch (error) {
-        // One object that cannot go (a set made to hold the package meanwhile) does not stop the run.
-        log.warn('cleanup could not delete', { object: `${due.kind} ${due.object}`, error: error instanceof Error ? error.message : String(error) });
-        report.skipped.push(`${due.kind} ${due.object}`);
+        // One object that cannot go does not stop the run.
+        log.warn('cleanup could not delete', { object: `set ${due.object}`, error: error instanceof Error ? error.message : String(error) });
+        report.skipped.push(`set ${due.object}`);
       }
+    }
+    const duePackages = preview.delete.filter((item) => item.kind === 'package');
+    for (let start = 0; start < duePackages.length; start += packageBatch) {
+      const slice = duePackages.slice(start, start + packageBatch);
+      const warningOf = new Map(slice.map((due) => [due.id, due]));
+      const deleted = await deletePackages(
+        sql,
+        slice.map((due) => ({ packageId: due.id, detail: detailOf(due) })),
+        'cleanup',
+        (tx, ids) => markWarningsDeleted(tx, ids.map((id) => warningOf.get(id)!.warningId), now),
+      );
+      const gone = new Set(deleted.map((item) => item.id));
+      for (const due of slice) {
+        if (gone.has(due.id)) report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        else report.skipped.push(`package ${due.object}`);
+      }
+      for (const item of deleted) files.push(...item.files);
+      if (deleted.length > 0) crashPoint('cleanup:one-deleted');
     }
     if (report.deleted.length > 0) await this.ctx.repositories.changed();
 
@@ -275,6 +287,10 @@ export class CleanupJob {
     }
     await flush();
   }
+}
+
+function detailOf(due: CleanupPreview['delete'][number]): Record<string, unknown> {
+  return { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt };
 }
 
 export function summary(report: CleanupReport): Record<string, unknown> {

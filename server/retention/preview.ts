@@ -91,7 +91,7 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
       if (key !== null) eligible.decisions.delete(key);
       const view = viewOf(warning);
       if (!decision) {
-        preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(sql, warning) });
+        preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(sql, warning, rules, now) });
       } else if (warning.due_at !== null && new Date(warning.due_at).getTime() <= now.getTime()) {
         // The bytes and reason of today, which may differ from the warning's (another rule).
         preview.delete.push({ ...view, id: objectId!, bytes: decision.bytes });
@@ -142,12 +142,12 @@ function viewOf(warning: WarningRow): WarningView {
 }
 
 /** Why a warned object is no longer eligible, in words a recipient understands. */
-async function sparedBecause(sql: Queryable, warning: WarningRow): Promise<string> {
+async function sparedBecause(sql: Queryable, warning: WarningRow, rules: CleanupRules, now: Date): Promise<string> {
   if (warning.kind === 'set') {
     const set = warning.set_id === null ? null : await describeSetNow(sql, Number(warning.set_id));
     if (!set) return 'it was deleted by other means';
     if (set.released) return 'it was released';
-    if (set.last_host_report && new Date(set.last_host_report).getTime() > new Date(warning.warned_at).getTime()) {
+    if (set.last_host_report && now.getTime() - new Date(set.last_host_report).getTime() < rules.hostReportDays * dayMs) {
       return `host ${set.last_hostname} reported it as its set on ${isoDay(new Date(set.last_host_report))}`;
     }
     return `it is at ${set.level} now and no rule makes it eligible any more`;
