@@ -52,8 +52,15 @@ export class RpmFormatError extends RpmgateError {
   }
 }
 
+/**
+ * By class, or by shape: the bundled CLI runs the server's commands from the sources (server-sources.ts),
+ * whose RpmgateError is another class object than the bundle's.
+ */
 export function isRpmgateError(error: unknown): error is RpmgateError {
-  return error instanceof RpmgateError;
+  if (error instanceof RpmgateError) return true;
+  if (!(error instanceof Error) || error.name !== 'RpmgateError') return false;
+  const { code, exitCode } = error as { code?: unknown; exitCode?: unknown };
+  return typeof code === 'string' && code in errorCodes && typeof exitCode === 'number';
 }
 
 /** The error code whose HTTP status is `status` (the first listed), for errors that arrive as a bare status. */

@@ -14,6 +14,11 @@ export interface ApiClientOptions {
    * starting: `npm start &` and the next command at once), in ms; 0 (the default) fails at once.
    */
   waitForStartMs?: number;
+  /**
+   * Whether a server of this machine is starting (its data dir locked by a live process); with it, a
+   * refused connection is waited for only when this says yes within a few seconds.
+   */
+  serverStarting?: () => boolean;
   /** Told once when a request starts waiting for the server (the CLI prints it on stderr). */
   onWait?: (message: string) => void;
 }
@@ -43,6 +48,7 @@ export class ApiClient {
   private readonly timeoutMs: number;
   private waitForStartMs: number;
   private readonly onWait: (message: string) => void;
+  private readonly serverStarting: (() => boolean) | null;
 
   constructor(options: ApiClientOptions) {
     this.server = normaliseServer(options.server);
@@ -50,6 +56,16 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.waitForStartMs = isLoopback(this.server) ? (options.waitForStartMs ?? 0) : 0;
     this.onWait = options.onWait ?? (() => undefined);
+    this.serverStarting = options.serverStarting ?? null;
+  }
+
+  /** Polls serverStarting() for up to 3 s: a server just started may not have locked its data dir yet. */
+  private async seesServerStarting(): Promise<boolean> {
+    if (!this.serverStarting) return true;
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (this.serverStarting()) return true;
+    }
+    return false;
   }
 
   /**
@@ -92,6 +108,7 @@ export class ApiClient {
       response = await send().catch(async (error: unknown) => {
         // A local server that is starting refuses connections for a few seconds: wait for it, once.
         if (!(error instanceof TransportError && error.code === 'ECONNREFUSED' && this.waitForStartMs > 0)) throw error;
+        if (!(await this.seesServerStarting())) throw error;
         const waitMs = this.waitForStartMs;
         this.waitForStartMs = 0;
         this.onWait(`waiting up to ${Math.round(waitMs / 1000)} s for ${this.server} to start (connection refused)`);

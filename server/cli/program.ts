@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isRpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
 import { importServerModule } from './server-sources.ts';
+import { markServerStarting } from './starting-mark.ts';
 import { rpmgateVersion } from './version.ts';
 import type { SetCreateOptions } from './commands/set.ts';
 
@@ -38,7 +39,13 @@ export function buildProgram(): Command {
     // A usage mistake is one line with the nearest command name, not the whole help.
     .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) });
 
-  program.command('serve').description('run the server (configured from the environment)').action(async () => (await commands.serve()).serveCommand());
+  program
+    .command('serve')
+    .description('run the server (configured from the environment)')
+    .action(async () => {
+      markServerStarting();
+      await (await commands.serve()).serveCommand();
+    });
 
   program
     .command('migrate')

@@ -76,7 +76,8 @@ describe('the first start', () => {
     firstServer = server;
     // No wait in between: the server is still creating its database.
     const url = `http://127.0.0.1:${port}`;
-    const first = await runCli('rpmgate', ['set', 'list'], { RPMGATE_URL: url, RPMGATE_TOKEN: 'rg_not-a-token' });
+    // The shell that started it shares its data dir (./var by default): the command sees the server starting.
+    const first = await runCli('rpmgate', ['set', 'list'], { RPMGATE_URL: url, RPMGATE_TOKEN: 'rg_not-a-token', RPMGATE_DATA_DIR: dataDir });
     // It reached the server (which refused the made-up token), after saying it waited.
     expect(first.stderr).toContain(`rpmgate: waiting up to 30 s for ${url} to start (connection refused)`);
     expect(first.stderr).toMatch(/rpmgate: .*token/i);
