@@ -1,6 +1,7 @@
 // What every route and service is given: configuration, database, package store, signer, repodata
 // cache, log.
 import type { Sql } from 'postgres';
+import type { EntryChecks } from './checks/entry-checks.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
@@ -20,6 +21,8 @@ export interface AppContext {
   keyring: Keyring;
   rotation: KeyRotationJob;
   repodata: RepodataCache;
+  /** House policies, rpmlint and exceptions, run on every package entering the store. */
+  entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
   /** Retention: the cleanup's dry run and run, and its schedule. */

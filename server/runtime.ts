@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { EntryChecks } from './checks/entry-checks.ts';
+import { loadPolicy } from './checks/policy.ts';
+import { RpmlintRunner } from './checks/rpmlint.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -14,6 +17,7 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
@@ -29,6 +33,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -62,7 +68,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
       algorithm: config.signingAlgorithm,
     });
     await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+    const initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
     const repomdSigner = createRepomdSigner(keyring);
+    const policy = await loadPolicy(config.policyFile);
+    const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
+    await rpmlint.open();
+    const entryChecks = new EntryChecks(database.sql, policy, rpmlint);
     const repodata = new RepodataCache({
       sql: database.sql,
       storeDir: path.join(config.dataDir, 'repodata'),
@@ -75,7 +86,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await repodata.open();
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
     const cleanup = new CleanupJob(base, { clock: options.clock });
     // The policy file is read (and refused with one line when wrong) before the server listens.
     await cleanup.start();
@@ -110,6 +121,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       fastPath,
+      initialAdminTokenFile,
       close: async () => {
         await context.rotation.stop();
         context.cleanup.stop();

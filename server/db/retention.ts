@@ -1,5 +1,5 @@
 // Queries of the cleanup (server/retention): the sets and packages its rules read, streamed in
-// batches through cursors; its warnings (sql/0020); the audit of deletions. SQL only, no policy.
+// batches through cursors; its warnings (sql/0016); the audit of deletions. SQL only, no policy.
 import type { Level } from '../../common/roles.ts';
 import type { Queryable } from './queryable.ts';
 

@@ -1,5 +1,5 @@
 // What each phase of the cleanup does as of a time: the eligible objects (planner.ts) against the
-// warnings recorded (sql/0020). Phase 1 warns about what is eligible and not warned yet; phase 2
+// warnings recorded (sql/0016). Phase 1 warns about what is eligible and not warned yet; phase 2
 // deletes what was warned, notified at least the delay ago and is still eligible; a warned object
 // that is no longer eligible has its warning withdrawn, with the reason. The dry run shows this; the
 // run (job.ts) carries it out.

@@ -1,7 +1,8 @@
 // The cleanup rules: their settings, read from the `cleanup` section of the policy file
-// (RPMGATE_POLICY_FILE, JSON; other sections belong to other features, e.g. entry checks) and
+// (RPMGATE_POLICY_FILE, YAML or JSON; other sections belong to other features, e.g. entry checks) and
 // validated with zod, with the defaults issue 14 names. Pure: no database, no clock.
 import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RpmgateError } from '../../common/errors.ts';
 
@@ -62,12 +63,14 @@ export async function readCleanupRules(policyFile: string | null): Promise<Clean
 
 export function parseCleanupRules(text: string, source = 'the policy file'): CleanupRules {
   let document: unknown;
+  // One file for entry checks and cleanup (server/checks/policy.ts): YAML, or JSON (which YAML reads too).
+  const json = source.endsWith('.json');
   try {
-    document = JSON.parse(text);
+    document = json ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new RpmgateError('usage', `${source} is not JSON: ${(error as Error).message}`);
+    throw new RpmgateError('usage', `${source} is not valid ${json ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const parsed = policyFileSchema.safeParse(document);
+  const parsed = policyFileSchema.safeParse(document ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>
       issue.code === 'unrecognized_keys'

@@ -43,7 +43,7 @@ beforeAll(async () => {
   policyDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-policy-'));
   const policyFile = path.join(policyDir, 'policy.json');
   // Hosts count for 90 days here, so that the clock can move past the orphan age and the delay.
-  await writeFile(policyFile, JSON.stringify({ checks: { note: 'another feature' }, cleanup: { recipients: ['ops@example.org'], hostReportDays: 90 } }));
+  await writeFile(policyFile, JSON.stringify({ deniedDependencies: ['telnet'], cleanup: { recipients: ['ops@example.org'], hostReportDays: 90 } }));
   // Packages uploaded now are orphans 30 days later: the clock starts 31 days ahead.
   now = new Date(Date.now() + 31 * day);
   const rpms = await buildSmallRpms([

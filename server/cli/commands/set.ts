@@ -34,6 +34,7 @@ export interface SetCreateOptions {
   resolve?: boolean;
   allowUnresolved?: boolean;
   sources?: boolean;
+  requireClean?: boolean;
   description?: string;
 }
 
@@ -47,6 +48,7 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     resolve: Boolean(options.resolve),
     allowUnresolved: Boolean(options.allowUnresolved),
     noSources: options.sources === false,
+    ...(options.requireClean ? { requireClean: true } : {}),
     description: options.description ?? '',
   }, { expect: setDocumentShape });
   io.out.result(body, () => {

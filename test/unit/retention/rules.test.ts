@@ -24,7 +24,9 @@ describe('the cleanup section of the policy file', () => {
     expect(wrong).toThrow(/cleanup\.warnigDays: not a known setting/);
     expect(wrong).toThrow(/cleanup\.recipients\.0: expected an e-mail address/);
     expect(() => parseCleanupRules('{"cleanup":{"warningDays":-1}}')).toThrow(/cleanup.warningDays/);
-    expect(() => parseCleanupRules('not json')).toThrow(/is not JSON/);
+    expect(() => parseCleanupRules('not json', 'policy.json')).toThrow(/is not valid JSON/);
+    expect(() => parseCleanupRules('cleanup: [', 'policy.yaml')).toThrow(/is not valid YAML/);
+    expect(parseCleanupRules('# the entry checks and cleanup share the file\nvendor: acme\ncleanup: { warningDays: 7 }\n', 'policy.yaml').warningDays).toBe(7);
   });
 });
 
