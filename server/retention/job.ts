@@ -95,10 +95,11 @@ export class CleanupJob {
     return this.rules;
   }
 
-  async preview(now: Date = this.clock()): Promise<CleanupPreview> {
+  /** What each phase would do as of `now`; `limit` items listed per list (null: all, as a run needs). */
+  async preview(now: Date = this.clock(), limit: number | null = null): Promise<CleanupPreview> {
     const rules = await this.currentRules();
     const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
-    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles });
+    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit });
   }
 
   /** Runs now, unless another server (or this one) is running it: then a conflict. */
