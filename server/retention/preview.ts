@@ -69,6 +69,8 @@ export interface PreviewInput {
   previousFiles: { files: number; bytes: number };
   /** Items listed per list (null: all, as a run needs them); counts and bytes always cover all. */
   limit?: number | null;
+  /** A run needs every item to act on, and none of those it only waits for or keeps. */
+  forRun?: boolean;
 }
 
 const dayMs = 86_400_000;
@@ -84,7 +86,7 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
     warn: [],
     waiting: [],
     withdraw: [],
-    kept: input.limit == null ? eligible.kept : eligible.kept.slice(0, input.limit),
+    kept: input.forRun ? [] : input.limit == null ? eligible.kept : eligible.kept.slice(0, input.limit),
     previousFiles: rules.rules.previousFiles ? input.previousFiles : { files: 0, bytes: 0 },
     bytes: { delete: 0, warn: 0, previousFiles: rules.rules.previousFiles ? input.previousFiles.bytes : 0 },
     counts: { delete: 0, warn: 0, waiting: 0, withdraw: 0, kept: eligible.kept.length },
@@ -108,7 +110,7 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
         preview.bytes.delete += decision.bytes;
       } else {
         preview.counts.waiting++;
-        if (room(preview.waiting)) preview.waiting.push(view);
+        if (!input.forRun && room(preview.waiting)) preview.waiting.push(view);
       }
     }
   }

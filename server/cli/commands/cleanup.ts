@@ -68,9 +68,10 @@ function describePreview(preview: CleanupPreview): string {
 
 function describeReport(report: CleanupReport): string {
   const lines = [`cleanup ran as of ${report.now}`];
-  lines.push(`deleted: ${report.deleted.length}`, ...report.deleted.map((d) => `  ${d.kind} ${d.object} (${d.reason})`));
-  lines.push(`warnings withdrawn: ${report.withdrawn.length}`, ...report.withdrawn.map((w) => `  ${w.object}: ${w.sparedBecause}`));
-  if (report.skipped.length > 0) lines.push(`due but spared at the last moment: ${report.skipped.join(', ')}`);
+  const more = (count: number, listed: number) => (count > listed ? ` (the first ${listed} listed)` : '');
+  lines.push(`deleted: ${report.counts.deleted}${more(report.counts.deleted, report.deleted.length)}`, ...report.deleted.map((d) => `  ${d.kind} ${d.object} (${d.reason})`));
+  lines.push(`warnings withdrawn: ${report.counts.withdrawn}${more(report.counts.withdrawn, report.withdrawn.length)}`, ...report.withdrawn.map((w) => `  ${w.object}: ${w.sparedBecause}`));
+  if (report.counts.skipped > 0) lines.push(`due but spared at the last moment: ${report.counts.skipped}: ${report.skipped.join(', ')}`);
   lines.push(`new warnings: ${report.warned}`);
   lines.push(`files given back: ${formatBytes(report.bytesFreed)} (previous files ${report.previousFiles}, stray files ${report.strayBlobs})`);
   if (!report.mail.on) lines.push('mail is off: warnings are recorded only');
