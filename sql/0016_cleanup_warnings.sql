@@ -40,13 +40,9 @@ create table cleanup_warnings (
 create unique index cleanup_warnings_pending_set_key on cleanup_warnings (set_id) where state = 'pending' and kind = 'set';
 create unique index cleanup_warnings_pending_package_key on cleanup_warnings (package_id) where state = 'pending' and kind = 'package';
 create index cleanup_warnings_state_idx on cleanup_warnings (state, id);
--- Deleting a set or a package sets its warnings' reference to null: without these, every deletion
--- would read the whole table.
-create index cleanup_warnings_set_idx on cleanup_warnings (set_id) where set_id is not null;
-create index cleanup_warnings_package_idx on cleanup_warnings (package_id) where package_id is not null;
--- Withdrawals still to be mailed (to those who received the warning).
+-- Withdrawals still to be mailed.
 create index cleanup_warnings_withdrawal_mail_idx on cleanup_warnings (id)
-  where state = 'withdrawn' and cardinality(mailed_to) > cardinality(withdrawal_mailed_to);
+  where state = 'withdrawn' and cardinality(recipients) > cardinality(withdrawal_mailed_to);
 
 -- What was deleted, by whom (a user, or cleanup with the rule that deleted it), and when. Rows are
 -- never changed nor deleted.

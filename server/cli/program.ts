@@ -199,8 +199,9 @@ export function buildProgram(): Command {
     .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
     .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
     .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--limit <n>', 'items listed per section (default 1000; the counts cover all)')
     .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
-    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string; limit?: string }, command: Command) =>
       (await commands.cleanup()).cleanupCommand(commandIo(command), options),
     );
 

@@ -42,7 +42,13 @@ export interface CleanupReport {
   strayBlobs: number;
   bytesFreed: number;
   mail: { on: boolean; sent: number; failed: { recipient: string; error: string }[] };
+  /** The lists above hold at most `listed` items each (the audit has every deletion); these count all. */
+  counts: { deleted: number; withdrawn: number; skipped: number };
+  listed: number;
 }
+
+/** Items a run's report lists per list: the report of 50,000 deletions need not be 10 MB. */
+const reportListLimit = 1000;
 
 export interface CleanupJobOptions {
   /** The job's clock (tests inject one); default the wall clock. */
@@ -95,10 +101,11 @@ export class CleanupJob {
     return this.rules;
   }
 
-  async preview(now: Date = this.clock()): Promise<CleanupPreview> {
+  /** What each phase would do as of `now`; `limit` items listed per list (null: all, as a run needs). */
+  async preview(now: Date = this.clock(), limit: number | null = null, forRun = false): Promise<CleanupPreview> {
     const rules = await this.currentRules();
     const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
-    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles });
+    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, forRun });
   }
 
   /** Runs now, unless another server (or this one) is running it: then a conflict. */
@@ -130,11 +137,13 @@ export class CleanupJob {
   private async runLocked(now: Date): Promise<CleanupReport> {
     const { sql, store, log } = this.ctx;
     const rules = await this.currentRules();
-    const preview = await this.preview(now);
+    const preview = await this.preview(now, null, true);
     const report: CleanupReport = {
       now: now.toISOString(),
       withdrawn: [],
       deleted: [],
+      counts: { deleted: 0, withdrawn: 0, skipped: 0 },
+      listed: reportListLimit,
       skipped: [],
       warned: 0,
       previousFiles: 0,
@@ -145,7 +154,14 @@ export class CleanupJob {
 
     // Spared objects first: their withdrawal goes out with this run's digests.
     await withdrawWarnings(sql, preview.withdraw.map((w) => ({ id: w.warningId, reason: w.sparedBecause })), now);
-    report.withdrawn = preview.withdraw.map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
+    report.withdrawn = preview.withdraw.slice(0, reportListLimit).map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
+    report.counts.withdrawn = preview.withdraw.length;
+    const listDeleted = (item: CleanupReport['deleted'][number]) => {
+      if (report.counts.deleted++ < reportListLimit) report.deleted.push(item);
+    };
+    const listSkipped = (item: string) => {
+      if (report.counts.skipped++ < reportListLimit) report.skipped.push(item);
+    };
 
     // Phase 2: what was warned, notified long enough ago and is still eligible.
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
@@ -160,15 +176,15 @@ export class CleanupJob {
         const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
         const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
         if (!deleted) {
-          report.skipped.push(`set ${due.object}`);
+          listSkipped(`set ${due.object}`);
           continue;
         }
-        report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
         crashPoint('cleanup:one-deleted');
       } catch (error) {
         // One object that cannot go does not stop the run.
         log.warn('cleanup could not delete', { object: `set ${due.object}`, error: error instanceof Error ? error.message : String(error) });
-        report.skipped.push(`set ${due.object}`);
+        listSkipped(`set ${due.object}`);
       }
     }
     const duePackages = preview.delete.filter((item) => item.kind === 'package');
@@ -183,13 +199,13 @@ export class CleanupJob {
       );
       const gone = new Set(deleted.map((item) => item.id));
       for (const due of slice) {
-        if (gone.has(due.id)) report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
-        else report.skipped.push(`package ${due.object}`);
+        if (gone.has(due.id)) listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        else listSkipped(`package ${due.object}`);
       }
       for (const item of deleted) files.push(...item.files);
       if (deleted.length > 0) crashPoint('cleanup:one-deleted');
     }
-    if (report.deleted.length > 0) await this.ctx.repositories.changed();
+    if (report.counts.deleted > 0) await this.ctx.repositories.changed();
 
     // Phase 1: warnings for what became eligible.
     report.warned = await insertWarnings(
@@ -295,8 +311,8 @@ function detailOf(due: CleanupPreview['delete'][number]): Record<string, unknown
 
 export function summary(report: CleanupReport): Record<string, unknown> {
   return {
-    deleted: report.deleted.length,
-    withdrawn: report.withdrawn.length,
+    deleted: report.counts.deleted,
+    withdrawn: report.counts.withdrawn,
     warned: report.warned,
     previousFiles: report.previousFiles,
     strayBlobs: report.strayBlobs,

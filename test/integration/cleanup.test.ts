@@ -98,6 +98,12 @@ describe('the dry run', () => {
     // Released sets are never candidates; the set a host reports is kept, and says why.
     expect(plan.kept).toEqual([{ kind: 'set', id: expect.any(Number), object: 'hosted/1.0', rule: 'redundant', keptBecause: expect.stringMatching(/^1 host reports it as their set \(last on .*, within 90 days\)$/) }]);
 
+    // A dry run lists at most `limit` items per list; counts and bytes cover all.
+    const first = (await server.admin.get<CleanupPreview>('/api/v1/cleanup?limit=1')).body;
+    expect(first.warn.length).toBe(1);
+    expect(first.counts.warn).toBe(plan.warn.length);
+    expect(first.bytes.warn).toBe(plan.bytes.warn);
+
     // As of today (packages uploaded minutes ago), no package is an orphan yet.
     const today = await preview(new Date());
     expect(today.warn.filter((w) => w.kind === 'package')).toEqual([]);
