@@ -112,6 +112,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       context,
       fastPath,
       close: async () => {
+        rpmlint.close();
         await context.rotation.stop();
         await repositories.close();
         await new Promise<void>((resolve) => {
