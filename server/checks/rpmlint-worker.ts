@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const workerScript = path.resolve(fileURLToPath(new URL('.', import.meta.url)), 'rpmlint-worker.py');
 
 /** Packages a worker checks before it is replaced by a fresh one. */
-const packagesPerWorker = 500;
+const packagesPerWorker = 200;
 
 export interface WorkerOptions {
   /** The Python interpreter that runs rpmlint (its script's #! line). */
