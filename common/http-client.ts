@@ -9,6 +9,13 @@ export interface ApiClientOptions {
   token?: string | null;
   /** Longest silence of the server in one request (connect, send, answer), in ms. */
   timeoutMs?: number;
+  /**
+   * How long a request waits for a server on this machine that refuses connections (one that is still
+   * starting: `npm start &` and the next command at once), in ms; 0 (the default) fails at once.
+   */
+  waitForStartMs?: number;
+  /** Told once when a request starts waiting for the server (the CLI prints it on stderr). */
+  onWait?: (message: string) => void;
 }
 
 export interface RequestOptions {
@@ -17,7 +24,8 @@ export interface RequestOptions {
   /** A successful answer is text/plain (a .repo file), returned as text. */
   plainText?: boolean;
   json?: unknown;
-  body?: BodyInit;
+  /** The body, or a function making it (a stream can be sent only once; the wait for a starting server may send twice). */
+  body?: BodyInit | (() => BodyInit);
   headers?: Record<string, string>;
   /** Statuses returned instead of thrown (e.g. 404 for "is it there?"). */
   accept?: number[];
@@ -33,27 +41,66 @@ export class ApiClient {
   readonly server: string;
   private readonly token: string | null;
   private readonly timeoutMs: number;
+  private waitForStartMs: number;
+  private readonly onWait: (message: string) => void;
 
   constructor(options: ApiClientOptions) {
     this.server = normaliseServer(options.server);
     this.token = options.token ?? null;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.waitForStartMs = isLoopback(this.server) ? (options.waitForStartMs ?? 0) : 0;
+    this.onWait = options.onWait ?? (() => undefined);
+  }
+
+  /**
+   * Waits until the server answers GET /healthz with "ok" (refused connections and 503 while it starts),
+   * at most `timeoutMs`; a server that is not rpmgate fails at once.
+   */
+  async waitUntilUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      try {
+        const response = await sendHttpRequest({ method: 'GET', url: `${this.server}/healthz`, headers: { accept: 'application/json' }, timeoutMs: 2_000 });
+        const health = this.readAnswer('GET', '/healthz', response, response.status === 503, false) as { status?: unknown } | null;
+        if (response.status === 200 && health?.status === 'ok') return;
+        if (response.status !== 503) throw new RpmgateError('not_rpmgate', `${this.server}: not an rpmgate server (its answer to GET /healthz is not its health)`);
+        last = 'its database is not available yet';
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        last = describeTransportError(error, this.server);
+      }
+      if (Date.now() >= deadline) {
+        throw new RpmgateError('connection', `${this.server} did not come up within ${Math.round(timeoutMs / 1000)} s (${last})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body = options.body;
-    if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    }
+    const makeBody = (): BodyInit | undefined => {
+      if (options.json !== undefined) return JSON.stringify(options.json);
+      return typeof options.body === 'function' ? options.body() : options.body;
+    };
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
     const timeout = options.timeoutMs === undefined ? this.timeoutMs : options.timeoutMs;
+    const send = () => sendHttpRequest({ method, url: this.server + path, headers, body: requestBody(makeBody()), timeoutMs: timeout });
     let response: TransportResponse;
     try {
-      response = await sendHttpRequest({ method, url: this.server + path, headers, body: requestBody(body), timeoutMs: timeout });
+      response = await send().catch(async (error: unknown) => {
+        // A local server that is starting refuses connections for a few seconds: wait for it, once.
+        if (!(error instanceof TransportError && error.code === 'ECONNREFUSED' && this.waitForStartMs > 0)) throw error;
+        const waitMs = this.waitForStartMs;
+        this.waitForStartMs = 0;
+        this.onWait(`waiting up to ${Math.round(waitMs / 1000)} s for ${this.server} to start (connection refused)`);
+        await this.waitUntilUp(waitMs);
+        return send();
+      });
     } catch (error) {
-      throw new RpmgateError('connection', `cannot reach ${this.server}: ${describeTransportError(error)}`);
+      if (error instanceof RpmgateError) throw error;
+      throw new RpmgateError('connection', `cannot reach ${this.server}: ${describeTransportError(error, this.server)}`);
     }
     const accepted = (response.status >= 200 && response.status < 300) || options.accept?.includes(response.status) === true;
     const answer = this.readAnswer(method, path, response, accepted, options.plainText === true);
@@ -132,13 +179,34 @@ function problemToError(problem: ProblemBody): RpmgateError {
   return new RpmgateError(code, detail, extra);
 }
 
-function describeTransportError(error: unknown): string {
-  if (error instanceof TransportError) {
-    if (error.code === 'ETIMEDOUT') return 'the request timed out';
-    if (error.code === 'ECONNREFUSED') return 'connection refused';
-    return error.code ?? error.message;
+/** Why no answer came, in words a person acts on: never a bare system code or an OpenSSL string. */
+export function describeTransportError(error: unknown, server: string): string {
+  if (!(error instanceof TransportError)) return error instanceof Error ? error.message : String(error);
+  const url = new URL(server);
+  const hostPort = url.host + (url.port ? '' : url.protocol === 'https:' ? ':443' : ':80');
+  const code = error.code ?? '';
+  if (code === 'ETIMEDOUT') return 'the request timed out';
+  if (code === 'ECONNREFUSED') return `connection refused: nothing listens on ${hostPort} (is the server running? \`npm start\` or \`rpmgate serve\` starts it)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name ${url.hostname} is unknown (DNS)`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return url.protocol === 'http:' ? 'the server closed the connection (if it speaks TLS, use an https:// URL)' : 'the server closed the connection';
   }
-  return error instanceof Error ? error.message : String(error);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `no route to ${url.hostname} (network unreachable)`;
+  if (code === 'EPROTO' || /wrong version number|packet length too long|unknown protocol/i.test(error.message)) {
+    return 'TLS expected but the server speaks plain HTTP (use an http:// URL)';
+  }
+  if (code.startsWith('HPE_')) return 'the server does not speak HTTP (if it speaks TLS, use an https:// URL)';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return `its TLS certificate is not trusted (${code === 'CERT_HAS_EXPIRED' ? 'expired' : code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `not issued for ${url.hostname}` : 'self-signed or from an unknown authority; NODE_EXTRA_CA_CERTS=FILE adds a CA'})`;
+  }
+  if (code === 'ERR_SOCKET_BAD_PORT') return `${url.port} is not a port a server listens on`;
+  return error.message.split('\n')[0] ?? code;
+}
+
+/** The server runs on this machine (a loopback address or localhost): it may be one that is starting. */
+function isLoopback(server: string): boolean {
+  const host = new URL(server).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 /** The bodies the transport sends: text, bytes or a stream (uploads); anything else is a mistake here. */

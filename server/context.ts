@@ -5,6 +5,7 @@ import type { EntryChecks } from './checks/entry-checks.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { CleanupJob } from './retention/job.ts';
 import type { KeyRotationJob } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
@@ -24,4 +25,6 @@ export interface AppContext {
   entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** Retention: the cleanup's dry run and run, and its schedule. */
+  cleanup: CleanupJob;
 }

@@ -17,6 +17,8 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
+import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
@@ -31,6 +33,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,8 @@ export interface StartOptions {
   log: Logger;
   /** An already open database (tests share one cluster); otherwise opened from the config. */
   database?: Database;
+  /** The cleanup job's clock (tests run it as of a date); default the wall clock. */
+  clock?: () => Date;
 }
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -62,6 +68,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       algorithm: config.signingAlgorithm,
     });
     await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+    const initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
     const repomdSigner = createRepomdSigner(keyring);
     const policy = await loadPolicy(config.policyFile);
     const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
@@ -80,7 +87,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
     const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
-    const context: AppContext = { ...base, rotation: new KeyRotationJob(base) };
+    const cleanup = new CleanupJob(base, { clock: options.clock });
+    // The policy file is read (and refused with one line when wrong) before the server listens.
+    await cleanup.start();
+    const context: AppContext = { ...base, cleanup, rotation: new KeyRotationJob({ ...base, cleanup }) };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     await context.rotation.start();
@@ -111,9 +121,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       fastPath,
+      initialAdminTokenFile,
       close: async () => {
         rpmlint.close();
         await context.rotation.stop();
+        context.cleanup.stop();
         await repositories.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

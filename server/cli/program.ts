@@ -3,13 +3,15 @@
 import { Command, CommanderError } from 'commander';
 import { isRpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
+import { importServerModule } from './server-sources.ts';
+import { rpmgateVersion } from './version.ts';
 import type { SetCreateOptions } from './commands/set.ts';
 
 // Command modules load on first use: `rpmgate set list` need not load the server, the database
 // driver or the RPM reader.
 const commands = {
-  serve: () => import('./commands/serve.ts'),
-  migrate: () => import('./commands/migrate.ts'),
+  serve: () => importServerModule<typeof import('./commands/serve.ts')>('server/cli/commands/serve.ts'),
+  migrate: () => importServerModule<typeof import('./commands/migrate.ts')>('server/cli/commands/migrate.ts'),
   upload: () => import('./commands/upload.ts'),
   set: () => import('./commands/set.ts'),
   token: () => import('./commands/token.ts'),
@@ -17,10 +19,12 @@ const commands = {
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
-  store: () => import('./commands/store.ts'),
+  wait: () => import('./commands/wait.ts'),
+  store: () => importServerModule<typeof import('./commands/store.ts')>('server/cli/commands/store.ts'),
   exception: () => import('./commands/exception.ts'),
   package: () => import('./commands/package.ts'),
   check: () => import('./commands/check.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
 };
 
 export function buildProgram(): Command {
@@ -29,6 +33,7 @@ export function buildProgram(): Command {
     .option('--server <url>', 'rpmgate server URL (default $RPMGATE_URL or http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (default $RPMGATE_TOKEN)')
     .option('--json', 'print machine-readable JSON')
+    .version(rpmgateVersion)
     .exitOverride()
     // A usage mistake is one line with the nearest command name, not the whole help.
     .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) });
@@ -39,6 +44,12 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('apply pending database migrations')
     .action(async (_options, command: Command) => (await commands.migrate()).migrateCommand(command.optsWithGlobals()));
+
+  program
+    .command('wait')
+    .description('wait until the server answers (after starting it in the background: npm start & then rpmgate wait)')
+    .option('--timeout <seconds>', 'give up after this long (exit 2)', '60')
+    .action(async (options: { timeout: string }, command: Command) => (await commands.wait()).waitCommand(commandIo(command), options));
 
   program
     .command('upload')
@@ -175,6 +186,16 @@ export function buildProgram(): Command {
     .option('--all', 'every stored package')
     .option('--dry-run', 'report only: keep the recorded findings')
     .action(async (options: { all?: boolean; dryRun?: boolean }, command: Command) => (await commands.check()).checkCommand(commandIo(command), options));
+
+  program
+    .command('cleanup')
+    .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
+    .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
+    .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+      (await commands.cleanup()).cleanupCommand(commandIo(command), options),
+    );
 
   const store = program.command('store').description('the package store on this machine');
   store

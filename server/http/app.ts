@@ -11,6 +11,7 @@ import type { HttpEnv } from './env.ts';
 import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
 import { bootstrapRoutes } from './routes/bootstrap.ts';
+import { cleanupRoutes } from './routes/cleanup.ts';
 import { componentRoutes } from './routes/components.ts';
 import { exceptionRoutes, recheckRoutes } from './routes/exceptions.ts';
 import { hostRoutes } from './routes/hosts.ts';
@@ -53,6 +54,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/keys', keyRoutes(ctx));
   api.route('/exceptions', exceptionRoutes(ctx));
   api.route('/checks', recheckRoutes(ctx));
+  api.route('/cleanup', cleanupRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

@@ -21,6 +21,7 @@ import {
   type PackageRow,
 } from '../db/packages.ts';
 import { insertFindings } from '../db/package-findings.ts';
+import { lockBlobs } from '../db/blob-locks.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import { refreshPackageLevels } from '../db/sets.ts';
 import type { WrittenFile } from '../store/blob-store.ts';
@@ -123,7 +124,9 @@ async function storePackage(
     });
     // Blobs become durable before the row that names them commits (the reverse order could leave a
     // row pointing at nothing after a crash), and after the insert: a row refused leaves no blob.
-    // Before the generation bump, whose row lock every upload and promotion waits for.
+    // Before the generation bump, whose row lock every upload and promotion waits for. Under the
+    // blobs' locks until commit: the cleanup never removes a blob between its adoption and its row.
+    await lockBlobs(tx, [written.sha256, served.sha256]);
     await ctx.store.adopt(written.path, written.sha256);
     if (served.sha256 !== written.sha256) await ctx.store.adopt(served.path, served.sha256);
     await insertFindings(tx, row.id, findings);

@@ -69,6 +69,8 @@ const examples: Record<string, Example> = {
   'GET /api/v1/exceptions': { path: '/api/v1/exceptions', role: 'admin' },
   'DELETE /api/v1/exceptions/:id': { path: '/api/v1/exceptions/1', role: 'admin' },
   'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
+  'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
+  'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
 };
 
 interface Declared {

@@ -32,6 +32,8 @@ export interface TestServer {
 
 export interface TestServerOptions {
   env?: Record<string, string>;
+  /** The cleanup job's clock. */
+  clock?: () => Date;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -42,7 +44,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: Config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off', ...options.env });
   const database = await createTestDatabase();
   const log = createLogger(Boolean(process.env.RPMGATE_LOG));
-  let server = await startServer(config, { log, database });
+  let server = await startServer(config, { log, database, clock: options.clock });
   let running = true;
   const port = () => Number(new URL(server.url).port);
 
@@ -76,7 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async start() {
       if (running) return;
-      server = await startServer({ ...config, port: port() }, { log, database });
+      server = await startServer({ ...config, port: port() }, { log, database, clock: options.clock });
       running = true;
     },
     async close() {

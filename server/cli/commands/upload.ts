@@ -65,9 +65,8 @@ async function uploadOne(io: CommandIo, file: string, size: number): Promise<Fil
 
 /** Streams one RPM file to POST /api/v1/packages: 201 stored, 200 already there; anything else throws. */
 export function postPackageFile(io: CommandIo, file: string, size: number) {
-  const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
   return io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
-    body,
+    body: () => Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
     headers: { 'content-type': 'application/x-rpm', 'content-length': String(size) },
     timeoutMs: null,
     expect: storedPackageShape,
