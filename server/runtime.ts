@@ -123,6 +123,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       fastPath,
       initialAdminTokenFile,
       close: async () => {
+        rpmlint.close();
         await context.rotation.stop();
         context.cleanup.stop();
         await repositories.close();
