@@ -79,3 +79,12 @@ export const enrollmentShape = objectShape<{ token: string; machineId: string; r
 });
 
 export const reportAnswerShape = objectShape<{ machineId: string; status: string }>("a host report's receipt", { machineId: 'string', status: 'string' });
+
+export const tokenSummaryShape = objectShape<{ id: number; name: string; role: string; createdAt: string; revokedAt: string | null }>('a token', {
+  id: 'number',
+  name: 'string',
+  role: 'string',
+  createdAt: 'string',
+});
+
+export const tokenListShape = listShape('a list of tokens', tokenSummaryShape);

@@ -12,6 +12,8 @@ export interface GlobalOptions {
 export interface CommandIo {
   client: ApiClient;
   out: Output;
+  /** A token was given (option or environment). */
+  authenticated: boolean;
 }
 
 const startWaitMs = 30_000;
@@ -20,9 +22,9 @@ const startWaitMs = 30_000;
 export function commandIo(command: Command): CommandIo {
   const options = command.optsWithGlobals<GlobalOptions>();
   const server = options.server ?? process.env.RPMGATE_URL ?? 'http://127.0.0.1:8080';
-  const token = options.token ?? process.env.RPMGATE_TOKEN ?? null;
+  const token = options.token || process.env.RPMGATE_TOKEN || null;
   const out = createOutput(Boolean(options.json));
   // A server on this machine that is still starting (`npm start &`, then a command at once) is waited for.
   const client = new ApiClient({ server, token, waitForStartMs: startWaitMs, onWait: (line) => out.progress(`rpmgate: ${line}`) });
-  return { client, out };
+  return { client, out, authenticated: token !== null };
 }

@@ -102,6 +102,16 @@ export function buildProgram(): Command {
     .requiredOption('--role <role>', 'developer, integ, qa, release_manager, cpe, admin, agent or enrollment')
     .requiredOption('--name <name>', 'who or what the token is for')
     .action(async (options: { role: string; name: string }, command: Command) => (await commands.token()).tokenCreateCommand(commandIo(command), options));
+  token
+    .command('list')
+    .description('live tokens with their id, name, role and creator, never their secret (admin only)')
+    .option('--all', 'revoked tokens too')
+    .action(async (options: { all?: boolean }, command: Command) => (await commands.token()).tokenListCommand(commandIo(command), options));
+  token
+    .command('revoke')
+    .description('revoke a token by its id or its name (admin only): every server refuses it from its next request')
+    .argument('<token>', 'ID or NAME, as rpmgate token list shows them')
+    .action(async (reference: string, _options, command: Command) => (await commands.token()).tokenRevokeCommand(commandIo(command), reference));
 
   program
     .command('hosts')

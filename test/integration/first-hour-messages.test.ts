@@ -71,6 +71,41 @@ describe('repository authentication', () => {
   });
 });
 
+describe('keys', () => {
+  it('key show works without a token: the published fingerprint, as the admin sees it', async () => {
+    const { body } = await server.admin.get<{ current: { fingerprint: string } }>('/api/v1/keys');
+    const grouped = body.current.fingerprint.toUpperCase().replace(/(.{4})(?=.)/g, '$1 ');
+    const result = await runCli('rpmgate', ['key', 'show'], { RPMGATE_URL: server.url, RPMGATE_TOKEN: '' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`published signing key (${server.url}/keys/rpmgate.asc):\n  ${grouped}\n`);
+  });
+});
+
+describe('tokens', () => {
+  it('token list shows live tokens without secrets; token revoke by name refuses the token from its next request', async () => {
+    const secret = await server.tokenFor('qa', 'fh-revoked');
+    const qa = new ApiClient({ server: server.url, token: secret });
+    await qa.get('/api/v1/sets');
+    const list = await rpmgate(server, server.adminToken, ['token', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^ID +NAME +ROLE +CREATED +BY +HOST$/m);
+    expect(list.stdout).toMatch(/^\d+ +fh-revoked +qa +\S+ \S+ +bootstrap-admin +-$/m);
+    expect(list.stdout).not.toContain(secret);
+    const revoked = await rpmgate(server, server.adminToken, ['token', 'revoke', 'fh-revoked']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/^revoked token \d+ \(fh-revoked, qa\): it is refused from its next request on\n$/);
+    expect(await failure(qa.get('/api/v1/sets'))).toEqual({ status: 401, message: 'the token is not valid (unknown or revoked)' });
+    const again = await rpmgate(server, server.adminToken, ['token', 'revoke', 'fh-revoked']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('rpmgate: no live token named fh-revoked (rpmgate token list shows them)\n');
+    const all = await rpmgate(server, server.adminToken, ['token', 'list', '--all']);
+    expect(all.stdout).toMatch(/^\d+ +fh-revoked +qa .* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d +-$/m);
+    const developer = await rpmgate(server, await server.tokenFor('developer'), ['token', 'list']);
+    expect(developer.code).toBe(1);
+    expect(developer.stderr).toMatch(/^rpmgate: role developer may not do this; allowed: admin\n$/);
+  });
+});
+
 describe('hosts', () => {
   it('hosts --set of a set that does not exist is an error, not "no hosts"', async () => {
     const missing = await rpmgate(server, server.adminToken, ['hosts', '--set', 'nosuch/9.9']);
