@@ -20,6 +20,7 @@ const commands = {
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
   wait: () => import('./commands/wait.ts'),
+  package: () => import('./commands/package.ts'),
   store: () => importServerModule<typeof import('./commands/store.ts')>('server/cli/commands/store.ts'),
 };
 
@@ -63,6 +64,8 @@ export function buildProgram(): Command {
     .option('--from <file>', 'read packages from a file, one per line')
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
+    .option('--prefer <which>', 'with --resolve: proven (default: the provider that reached the highest level, then the newest) or newest')
+    .option('--min-level <level>', 'with --resolve: add nothing below this level (qa_ready, pre_release, release)')
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--description <text>')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
@@ -122,6 +125,13 @@ export function buildProgram(): Command {
     .action(async (options: { set?: string; drifting?: boolean; strict?: boolean }, command: Command) =>
       (await commands.hosts()).hostsCommand(commandIo(command), options),
     );
+
+  const pkg = program.command('package').description('stored packages');
+  pkg
+    .command('show')
+    .description('every stored version of a package, newest first, with the highest level it reached and the sets holding it')
+    .argument('<name>', 'package name, e.g. libfoo')
+    .action(async (name: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), name));
 
   program
     .command('usage')

@@ -26,7 +26,7 @@ interface SetDocument {
   packages: string[];
   members: SetMember[];
   history: { from: string; to: string; by: string; at: string; comment: string }[];
-  added: { nevra: string; reason: string }[];
+  added: { nevra: string; reason: string; level?: string }[];
 }
 
 export interface SetCreateOptions {
@@ -35,6 +35,8 @@ export interface SetCreateOptions {
   allowUnresolved?: boolean;
   sources?: boolean;
   description?: string;
+  prefer?: string;
+  minLevel?: string;
 }
 
 export async function setCreateCommand(io: CommandIo, name: string, version: string, nevras: string[], options: SetCreateOptions) {
@@ -48,10 +50,12 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     allowUnresolved: Boolean(options.allowUnresolved),
     noSources: options.sources === false,
     description: options.description ?? '',
+    ...(options.prefer ? { prefer: options.prefer } : {}),
+    ...(options.minLevel ? { minLevel: options.minLevel } : {}),
   }, { expect: setDocumentShape });
   io.out.result(body, () => {
     const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
-    for (const added of body.added) lines.push(`  added ${added.nevra} (${added.reason})`);
+    for (const added of body.added) lines.push(`  added ${added.nevra} (${added.level ? `level ${added.level}; ` : ''}${added.reason})`);
     return lines.join('\n');
   });
 }
