@@ -88,3 +88,22 @@ export const tokenSummaryShape = objectShape<{ id: number; name: string; role: s
 });
 
 export const tokenListShape = listShape('a list of tokens', tokenSummaryShape);
+
+export const exceptionShape = objectShape<{ id: number; check: string; package: string; state: string }>('an entry-check exception', {
+  id: 'number',
+  check: 'string',
+  package: 'string',
+  state: 'string',
+});
+
+export const exceptionListShape = listShape('a list of entry-check exceptions', exceptionShape);
+
+export const packageDetailShape = objectShape<{ nevra: string; findings: unknown[] }>('a package', { nevra: 'string', findings: 'array' });
+
+export const recheckShape = objectShape<{ dryRun: boolean; checked: number; changed: number; refused: unknown[]; unreadable: unknown[] }>('a check report', {
+  dryRun: 'boolean',
+  checked: 'number',
+  changed: 'number',
+  refused: 'array',
+  unreadable: 'array',
+});

@@ -1,6 +1,7 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 
 export interface Config {
@@ -33,6 +34,12 @@ export interface Config {
   signingKeyPassphrase: string | null;
   /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
   signingKeyTakeover: boolean;
+  /** RPMGATE_POLICY_FILE: the entry-check policy (YAML or JSON); null: the defaults. */
+  policyFile: string | null;
+  /** RPMGATE_RPMLINT=off turns rpmlint off explicitly (every finding then says it was skipped). */
+  rpmlintEnabled: boolean;
+  /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
+  retention: RetentionSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +62,9 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
     signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
+    policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
+    rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
+    retention: readRetentionSettings(env),
   };
 }
 

@@ -20,8 +20,11 @@ const commands = {
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
   wait: () => import('./commands/wait.ts'),
-  package: () => import('./commands/package.ts'),
   store: () => importServerModule<typeof import('./commands/store.ts')>('server/cli/commands/store.ts'),
+  exception: () => import('./commands/exception.ts'),
+  package: () => import('./commands/package.ts'),
+  check: () => import('./commands/check.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
 };
 
 export function buildProgram(): Command {
@@ -67,6 +70,7 @@ export function buildProgram(): Command {
     .option('--prefer <which>', 'with --resolve: proven (default: the provider that reached the highest level, then the newest) or newest')
     .option('--min-level <level>', 'with --resolve: add nothing below this level (qa_ready, pre_release, release)')
     .option('--no-sources', 'do not add the source packages of the binaries')
+    .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
       (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
@@ -126,13 +130,6 @@ export function buildProgram(): Command {
       (await commands.hosts()).hostsCommand(commandIo(command), options),
     );
 
-  const pkg = program.command('package').description('stored packages');
-  pkg
-    .command('show')
-    .description('every stored version of a package, newest first, with the highest level it reached and the sets holding it')
-    .argument('<name>', 'package name, e.g. libfoo')
-    .action(async (name: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), name));
-
   program
     .command('usage')
     .description('which hosts run which versions of a package, and which sets hold it')
@@ -164,6 +161,53 @@ export function buildProgram(): Command {
     .description('stop publishing a key, once hosts have the new one')
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
+
+  const exception = program.command('exception').description('entry-check exceptions (admin, integ, release_manager grant and remove)');
+  exception
+    .command('add')
+    .description('waive a check for a package (name or glob), optionally for some files, until a date or a version')
+    .requiredOption('--check <id>', 'the check id a finding names (forbidden-path, rpmlint:no-binary, ...) or a glob')
+    .requiredOption('--package <name>', 'a package name or a glob over names')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .option('--path <glob>', 'only findings on files matching this path glob')
+    .option('--expires <date>', 'stops applying at this ISO date')
+    .option('--until-version <version>', "applies only while the package's version is below this one (rpm's ordering)")
+    .action(async (options: import('./commands/exception.ts').ExceptionAddOptions, command: Command) =>
+      (await commands.exception()).exceptionAddCommand(commandIo(command), options),
+    );
+  exception
+    .command('list')
+    .description('exceptions not removed, with their state (active or expired)')
+    .action(async (_options, command: Command) => (await commands.exception()).exceptionListCommand(commandIo(command)));
+  exception
+    .command('remove')
+    .description('remove an exception (kept in the audit)')
+    .argument('<id>')
+    .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
+
+  const pkg = program.command('package').description('stored packages');
+  pkg
+    .command('show')
+    .description('a package by NEVRA: its level, sets and entry-check findings; by NAME: every stored version, newest first, with the highest level it reached and the sets holding it')
+    .argument('<package>', 'NEVRA (name-[epoch:]version-release.arch) or NAME')
+    .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
+
+  program
+    .command('check')
+    .description('run the entry checks again over every stored package (admin); lists what would now be refused, deletes nothing')
+    .option('--all', 'every stored package')
+    .option('--dry-run', 'report only: keep the recorded findings')
+    .action(async (options: { all?: boolean; dryRun?: boolean }, command: Command) => (await commands.check()).checkCommand(commandIo(command), options));
+
+  program
+    .command('cleanup')
+    .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
+    .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
+    .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+      (await commands.cleanup()).cleanupCommand(commandIo(command), options),
+    );
 
   const store = program.command('store').description('the package store on this machine');
   store

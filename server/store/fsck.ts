@@ -153,7 +153,7 @@ async function checkBlobs(sql: Queryable, store: BlobStore, options: FsckOptions
 }
 
 /** Every file under blobs/<two hex>/, one directory at a time. */
-async function* listBlobs(store: BlobStore): AsyncGenerator<{ sha256: string; file: string }> {
+export async function* listBlobs(store: BlobStore): AsyncGenerator<{ sha256: string; file: string }> {
   const shards = await fs.readdir(store.blobsDir).catch(() => [] as string[]);
   for (const shard of shards.sort()) {
     const dir = path.join(store.blobsDir, shard);

@@ -61,6 +61,16 @@ const examples: Record<string, Example> = {
   'POST /api/v1/keys': { path: '/api/v1/keys', role: 'admin', body: { armored: 'x', passphrase: 'p' } },
   'POST /api/v1/keys/:fingerprint/activate': { path: '/api/v1/keys/ABCDEF0123456789/activate', role: 'admin', body: {} },
   'POST /api/v1/keys/:fingerprint/retire': { path: '/api/v1/keys/ABCDEF0123456789/retire', role: 'admin', body: {} },
+  'POST /api/v1/exceptions': {
+    path: '/api/v1/exceptions',
+    role: 'admin',
+    body: { check: 'setuid-file', package: 'refused', path: '/usr/bin/x', reason: 'r', expires: '2099-01-01', untilVersion: '2.0' },
+  },
+  'GET /api/v1/exceptions': { path: '/api/v1/exceptions', role: 'admin' },
+  'DELETE /api/v1/exceptions/:id': { path: '/api/v1/exceptions/1', role: 'admin' },
+  'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
+  'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
+  'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
 };
 
 interface Declared {

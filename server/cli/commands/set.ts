@@ -34,6 +34,7 @@ export interface SetCreateOptions {
   resolve?: boolean;
   allowUnresolved?: boolean;
   sources?: boolean;
+  requireClean?: boolean;
   description?: string;
   prefer?: string;
   minLevel?: string;
@@ -49,6 +50,7 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     resolve: Boolean(options.resolve),
     allowUnresolved: Boolean(options.allowUnresolved),
     noSources: options.sources === false,
+    ...(options.requireClean ? { requireClean: true } : {}),
     description: options.description ?? '',
     ...(options.prefer ? { prefer: options.prefer } : {}),
     ...(options.minLevel ? { minLevel: options.minLevel } : {}),

@@ -30,6 +30,8 @@ export const createSetBody = z.strictObject({
   prefer: z.enum(['proven', 'newest']).optional(),
   /** Resolution adds nothing below this level. */
   minLevel: z.enum(['integ', 'qa_ready', 'pre_release', 'release']).optional(),
+  /** Refuse members with unwaived entry-check errors. */
+  requireClean: z.boolean().optional(),
 });
 
 export const listSetsQuery = z.strictObject({
