@@ -73,6 +73,6 @@ describe('package show', () => {
     ]);
     const none = await cli('package', 'show', 'rg-no-such');
     expect(none.code).toBe(1);
-    expect(none.stderr).toBe('rpmgate: no stored package is named rg-no-such\n');
+    expect(none.stderr).toBe('rpmgate: no stored package is named rg-no-such (nor has that NEVRA)\n');
   });
 });
