@@ -1,7 +1,7 @@
 // rpmgate's command line: wiring only. Each command's work lives in commands/; errors are caught once
 // here and become one line on stderr and the exit code of their error code.
 import { Command, CommanderError } from 'commander';
-import { isRpmgateError } from '../../common/errors.ts';
+import { isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
 import { importServerModule } from './server-sources.ts';
 import { rpmgateVersion } from './version.ts';
@@ -225,6 +225,16 @@ export function buildProgram(): Command {
     .description('upload an rpmgate-agent RPM (npm run build:agent-rpm) for hosts to install from /repo/agent/ (admin)')
     .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(rpmgate completion bash)')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => {
+      const { bashCompletion, zshCompletion } = await import('./completion.ts');
+      if (shell !== 'bash' && shell !== 'zsh') throw new RpmgateError('usage', `completion is written for bash or zsh, not "${shell}"`);
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
 
   return program;
 }

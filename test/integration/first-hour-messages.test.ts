@@ -139,6 +139,32 @@ describe('agent check', () => {
   });
 });
 
+describe('shell completion', () => {
+  it('rpmgate completion bash completes commands, subcommands and options in a real bash', async () => {
+    const script = await runCli('rpmgate', ['completion', 'bash']);
+    expect(script.code, script.stderr).toBe(0);
+    const { execFile } = await import('node:child_process');
+    const complete = (words: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          'bash',
+          ['-c', `eval "$SCRIPT"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _rpmgate; echo "\${COMPREPLY[@]}"`],
+          { env: { ...process.env, SCRIPT: script.stdout } },
+          (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+        ),
+      );
+    expect(await complete(['rpmgate', 'se'])).toBe('serve set');
+    expect(await complete(['rpmgate', 'set', 'pr'])).toBe('promote');
+    expect(await complete(['rpmgate', 'token', ''])).toBe('create list revoke');
+    expect((await complete(['rpmgate', 'set', 'create', 'billing', '--pre'])).split(' ')).toEqual(['--prefer']);
+    const zsh = await runCli('rpmgate', ['completion', 'zsh']);
+    expect(zsh.stdout).toContain('bashcompinit');
+    const fish = await runCli('rpmgate', ['completion', 'fish']);
+    expect(fish.code).toBe(2);
+    expect(fish.stderr).toBe('rpmgate: completion is written for bash or zsh, not "fish"\n');
+  });
+});
+
 describe('connection errors', () => {
   let tls: Server;
 
