@@ -131,6 +131,25 @@ describe('agent check', () => {
     foreign: [{ name: 'bash', epoch: null, version: '5.2', release: '1', arch: 'x86_64' }],
   } as unknown as Conformance;
 
+  it('check without --set takes the set of the .repo file configure wrote, as report does', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const reposDir = await mkdtemp(`${tmpdir()}/rpmgate-fh-repos-`);
+    try {
+      const token = await server.tokenFor('agent');
+      const none = await runCli('rpmgate-agent', ['--server', server.url, '--token', token, '--repos-dir', reposDir, 'check']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toBe(`rpmgate-agent: this host follows no set (no .repo file of rpmgate-agent configure in ${reposDir}): pass --set NAME/VERSION, or configure the host first\n`);
+      // The set named in the agent's .repo header is the one checked (here one the server does not have).
+      await writeFile(`${reposDir}/rpmgate-nosuch.repo`, '# rpmgate-agent: set nosuch/9.9\n[rpmgate-set-nosuch-9.9]\nbaseurl=http://x/\n');
+      const followed = await runCli('rpmgate-agent', ['--server', server.url, '--token', token, '--repos-dir', reposDir, 'check']);
+      expect(followed.stderr).toBe('rpmgate-agent: no package set nosuch/9.9\n');
+      expect(followed.code).toBe(2);
+    } finally {
+      await rm(reposDir, { recursive: true, force: true });
+    }
+  });
+
   it('check --extra lists the extra packages and does not tell the user to pass --extra', () => {
     const text = describeConformance(result, { listExtra: true });
     expect(text).toContain('  extra      bash-5.2-1.x86_64');
