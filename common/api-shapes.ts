@@ -80,6 +80,15 @@ export const enrollmentShape = objectShape<{ token: string; machineId: string; r
 
 export const reportAnswerShape = objectShape<{ machineId: string; status: string }>("a host report's receipt", { machineId: 'string', status: 'string' });
 
+export const tokenSummaryShape = objectShape<{ id: number; name: string; role: string; createdAt: string; revokedAt: string | null }>('a token', {
+  id: 'number',
+  name: 'string',
+  role: 'string',
+  createdAt: 'string',
+});
+
+export const tokenListShape = listShape('a list of tokens', tokenSummaryShape);
+
 export const exceptionShape = objectShape<{ id: number; check: string; package: string; state: string }>('an entry-check exception', {
   id: 'number',
   check: 'string',

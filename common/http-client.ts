@@ -26,7 +26,7 @@ export interface ApiClientOptions {
 export interface RequestOptions {
   /** The shape a successful answer must have; anything else is "not an rpmgate server". */
   expect?: Shape<unknown>;
-  /** A successful answer is text/plain (a .repo file), returned as text. */
+  /** A successful answer is text (a .repo file as text/plain, the key file as application/pgp-keys), returned as text. */
   plainText?: boolean;
   json?: unknown;
   /** The body, or a function making it (a stream can be sent only once; the wait for a starting server may send twice). */
@@ -144,7 +144,7 @@ export class ApiClient {
     const isJson = mediaType === 'application/json' || mediaType === 'application/problem+json';
     const success = response.status >= 200 && response.status < 300;
     if (success && response.text === '' && response.status === 204) return null;
-    if (success && plainText && mediaType === 'text/plain') return response.text;
+    if (success && plainText && (mediaType === 'text/plain' || mediaType === 'application/pgp-keys')) return response.text;
     const body = isJson ? parseJson(response.text) : undefined;
     if (body !== undefined && ((success && !plainText) || problemShape.test(body))) return body;
     // A status the caller handles by its number alone (the agent retries 429 and 5xx, whoever sent them).

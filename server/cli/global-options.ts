@@ -14,6 +14,8 @@ export interface GlobalOptions {
 export interface CommandIo {
   client: ApiClient;
   out: Output;
+  /** A token was given (option or environment). */
+  authenticated: boolean;
 }
 
 const startWaitMs = 30_000;
@@ -34,11 +36,11 @@ function localServerRunning(): boolean {
 export function commandIo(command: Command): CommandIo {
   const options = command.optsWithGlobals<GlobalOptions>();
   const server = options.server ?? process.env.RPMGATE_URL ?? 'http://127.0.0.1:8080';
-  const token = options.token ?? process.env.RPMGATE_TOKEN ?? null;
+  const token = options.token || process.env.RPMGATE_TOKEN || null;
   const out = createOutput(Boolean(options.json));
   // A server of this machine that is still starting (`npm start &`, then a command at once: its data
   // dir is locked by a live process) is waited for; otherwise a refused connection is said within 3 s,
   // so that a wrong URL or a stopped server does not cost half a minute.
   const client = new ApiClient({ server, token, waitForStartMs: startWaitMs, serverStarting: localServerRunning, onWait: (line) => out.progress(`rpmgate: ${line}`) });
-  return { client, out };
+  return { client, out, authenticated: token !== null };
 }

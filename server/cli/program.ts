@@ -1,7 +1,7 @@
 // rpmgate's command line: wiring only. Each command's work lives in commands/; errors are caught once
 // here and become one line on stderr and the exit code of their error code.
 import { Command, CommanderError } from 'commander';
-import { isRpmgateError } from '../../common/errors.ts';
+import { isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
 import { importServerModule } from './server-sources.ts';
 import { markServerStarting } from './starting-mark.ts';
@@ -74,6 +74,8 @@ export function buildProgram(): Command {
     .option('--from <file>', 'read packages from a file, one per line')
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
+    .option('--prefer <which>', 'with --resolve: proven (default: the provider that reached the highest level, then the newest) or newest')
+    .option('--min-level <level>', 'with --resolve: add nothing below this level (qa_ready, pre_release, release)')
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>')
@@ -114,6 +116,16 @@ export function buildProgram(): Command {
     .requiredOption('--role <role>', 'developer, integ, qa, release_manager, cpe, admin, agent or enrollment')
     .requiredOption('--name <name>', 'who or what the token is for')
     .action(async (options: { role: string; name: string }, command: Command) => (await commands.token()).tokenCreateCommand(commandIo(command), options));
+  token
+    .command('list')
+    .description('live tokens with their id, name, role and creator, never their secret (admin only)')
+    .option('--all', 'revoked tokens too')
+    .action(async (options: { all?: boolean }, command: Command) => (await commands.token()).tokenListCommand(commandIo(command), options));
+  token
+    .command('revoke')
+    .description('revoke a token by its id or its name (admin only): every server refuses it from its next request')
+    .argument('<token>', 'ID or NAME, as rpmgate token list shows them')
+    .action(async (reference: string, _options, command: Command) => (await commands.token()).tokenRevokeCommand(commandIo(command), reference));
 
   program
     .command('hosts')
@@ -183,8 +195,8 @@ export function buildProgram(): Command {
   const pkg = program.command('package').description('stored packages');
   pkg
     .command('show')
-    .description('a package with its level, sets and entry-check findings')
-    .argument('<nevra>')
+    .description('a package by NEVRA: its level, sets and entry-check findings; by NAME: every stored version, newest first, with the highest level it reached and the sets holding it')
+    .argument('<package>', 'NEVRA (name-[epoch:]version-release.arch) or NAME')
     .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
 
   program
@@ -221,6 +233,16 @@ export function buildProgram(): Command {
     .description('upload an rpmgate-agent RPM (npm run build:agent-rpm) for hosts to install from /repo/agent/ (admin)')
     .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(rpmgate completion bash)')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => {
+      const { bashCompletion, zshCompletion } = await import('./completion.ts');
+      if (shell !== 'bash' && shell !== 'zsh') throw new RpmgateError('usage', `completion is written for bash or zsh, not "${shell}"`);
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
 
   return program;
 }

@@ -22,6 +22,8 @@ import { listMemberChanges, listRepoMembers, pruneMemberChanges, type RepoMember
 export interface RepoRequest {
   /** Stable identity of the repository, e.g. "level/qa_ready" or "set/42/source". */
   id: string;
+  /** Its URL path under /repo/ ("set/billing/4.2.0/source"), how people name it in the log; default the id. */
+  path?: string;
   selector: RepoSelector;
   /** Changes whenever the content may have changed. */
   generation: string;
@@ -204,7 +206,7 @@ export class RepodataCache {
     const repomd = renderRepodataIndex(records, request.timestamp);
     const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(repomd), 'utf8') : null;
     this.options.log.info('repodata built', {
-      repo: request.id,
+      repo: request.path ?? request.id,
       packages: plan.packageCount,
       members,
       chunks: plan.chunks.length,

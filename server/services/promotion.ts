@@ -49,9 +49,8 @@ export async function promoteSet(
   const target = request.level as Exclude<Level, 'integ'>;
   // Where the set is comes first: "already at release" is the answer whoever asks, not "role may not".
   const current = await findSet(ctx.sql, name, version);
-  if (!current) throw new RpmgateError('not_found', `no package set ${name}/${version}`);
-  if (current.level === 'obsolete') throw new RpmgateError('conflict', `${name}/${version} is obsolete, which is final`);
-  if (target !== 'obsolete' && levelRank(current.level) >= levelRank(target)) {
+  if (current?.level === 'obsolete') throw new RpmgateError('conflict', `${name}/${version} is obsolete, which is final`);
+  if (current && target !== 'obsolete' && levelRank(current.level) >= levelRank(target)) {
     const where = current.level === target ? `already at ${target}` : `already at ${current.level}, past ${target}`;
     throw new RpmgateError('conflict', `${name}/${version} is ${where}: promotion only moves a set forward`);
   }

@@ -187,6 +187,7 @@ function describeRepo(address: RepoAddress, generations: Generations, set: SetRo
   return {
     request: {
       id: `set/${set.id}${suffix}`,
+      path: `set/${set.name}/${set.version}${suffix}`,
       selector: { kind: 'set', setId: set.id, source: address.source },
       // A set's source repository also takes SRPMs uploaded after it (tied by SOURCERPM), and an
       // upload moves the levels generation.

@@ -28,6 +28,8 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   // Who may promote depends on the level; qa_ready: integ and admin (the matrix is promotion.test.ts).
   { method: 'POST', path: '/api/v1/sets/a/1/promote', roles: ['integ', 'admin'], body: '{"level":"qa_ready"}' },
   { method: 'POST', path: '/api/v1/tokens', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/tokens', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/tokens/1/revoke', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/hosts/report', roles: ['agent'] },
   { method: 'POST', path: '/api/v1/hosts/enroll', roles: ['enrollment', 'admin'] },
   { method: 'GET', path: '/api/v1/hosts', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },

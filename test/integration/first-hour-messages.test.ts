@@ -71,6 +71,41 @@ describe('repository authentication', () => {
   });
 });
 
+describe('keys', () => {
+  it('key show works without a token: the published fingerprint, as the admin sees it', async () => {
+    const { body } = await server.admin.get<{ current: { fingerprint: string } }>('/api/v1/keys');
+    const grouped = body.current.fingerprint.toUpperCase().replace(/(.{4})(?=.)/g, '$1 ');
+    const result = await runCli('rpmgate', ['key', 'show'], { RPMGATE_URL: server.url, RPMGATE_TOKEN: '' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`published signing key (${server.url}/keys/rpmgate.asc):\n  ${grouped}\n`);
+  });
+});
+
+describe('tokens', () => {
+  it('token list shows live tokens without secrets; token revoke by name refuses the token from its next request', async () => {
+    const secret = await server.tokenFor('qa', 'fh-revoked');
+    const qa = new ApiClient({ server: server.url, token: secret });
+    await qa.get('/api/v1/sets');
+    const list = await rpmgate(server, server.adminToken, ['token', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^ID +NAME +ROLE +CREATED +BY +HOST$/m);
+    expect(list.stdout).toMatch(/^\d+ +fh-revoked +qa +\S+ \S+ +bootstrap-admin +-$/m);
+    expect(list.stdout).not.toContain(secret);
+    const revoked = await rpmgate(server, server.adminToken, ['token', 'revoke', 'fh-revoked']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/^revoked token \d+ \(fh-revoked, qa\): it is refused from its next request on\n$/);
+    expect(await failure(qa.get('/api/v1/sets'))).toEqual({ status: 401, message: 'the token is not valid (unknown or revoked)' });
+    const again = await rpmgate(server, server.adminToken, ['token', 'revoke', 'fh-revoked']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('rpmgate: no live token named fh-revoked (rpmgate token list shows them)\n');
+    const all = await rpmgate(server, server.adminToken, ['token', 'list', '--all']);
+    expect(all.stdout).toMatch(/^\d+ +fh-revoked +qa .* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d +-$/m);
+    const developer = await rpmgate(server, await server.tokenFor('developer'), ['token', 'list']);
+    expect(developer.code).toBe(1);
+    expect(developer.stderr).toMatch(/^rpmgate: role developer may not do this; allowed: admin\n$/);
+  });
+});
+
 describe('hosts', () => {
   it('hosts --set of a set that does not exist is an error, not "no hosts"', async () => {
     const missing = await rpmgate(server, server.adminToken, ['hosts', '--set', 'nosuch/9.9']);
@@ -96,11 +131,56 @@ describe('agent check', () => {
     foreign: [{ name: 'bash', epoch: null, version: '5.2', release: '1', arch: 'x86_64' }],
   } as unknown as Conformance;
 
+  it('check without --set takes the set of the .repo file configure wrote, as report does', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const reposDir = await mkdtemp(`${tmpdir()}/rpmgate-fh-repos-`);
+    try {
+      const token = await server.tokenFor('agent');
+      const none = await runCli('rpmgate-agent', ['--server', server.url, '--token', token, '--repos-dir', reposDir, 'check']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toBe(`rpmgate-agent: this host follows no set (no .repo file of rpmgate-agent configure in ${reposDir}): pass --set NAME/VERSION, or configure the host first\n`);
+      // The set named in the agent's .repo header is the one checked (here one the server does not have).
+      await writeFile(`${reposDir}/rpmgate-nosuch.repo`, '# rpmgate-agent: set nosuch/9.9\n[rpmgate-set-nosuch-9.9]\nbaseurl=http://x/\n');
+      const followed = await runCli('rpmgate-agent', ['--server', server.url, '--token', token, '--repos-dir', reposDir, 'check']);
+      expect(followed.stderr).toBe('rpmgate-agent: no package set nosuch/9.9\n');
+      expect(followed.code).toBe(2);
+    } finally {
+      await rm(reposDir, { recursive: true, force: true });
+    }
+  });
+
   it('check --extra lists the extra packages and does not tell the user to pass --extra', () => {
     const text = describeConformance(result, { listExtra: true });
     expect(text).toContain('  extra      bash-5.2-1.x86_64');
     expect(text).not.toContain('--extra lists them');
     expect(describeConformance(result)).toContain('--extra lists them');
+  });
+});
+
+describe('shell completion', () => {
+  it('rpmgate completion bash completes commands, subcommands and options in a real bash', async () => {
+    const script = await runCli('rpmgate', ['completion', 'bash']);
+    expect(script.code, script.stderr).toBe(0);
+    const { execFile } = await import('node:child_process');
+    const complete = (words: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          'bash',
+          ['-c', `eval "$SCRIPT"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _rpmgate; echo "\${COMPREPLY[@]}"`],
+          { env: { ...process.env, SCRIPT: script.stdout } },
+          (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+        ),
+      );
+    expect(await complete(['rpmgate', 'se'])).toBe('serve set');
+    expect(await complete(['rpmgate', 'set', 'pr'])).toBe('promote');
+    expect(await complete(['rpmgate', 'token', ''])).toBe('create list revoke');
+    expect((await complete(['rpmgate', 'set', 'create', 'billing', '--pre'])).split(' ')).toEqual(['--prefer']);
+    const zsh = await runCli('rpmgate', ['completion', 'zsh']);
+    expect(zsh.stdout).toContain('bashcompinit');
+    const fish = await runCli('rpmgate', ['completion', 'fish']);
+    expect(fish.code).toBe(2);
+    expect(fish.stderr).toBe('rpmgate: completion is written for bash or zsh, not "fish"\n');
   });
 });
 

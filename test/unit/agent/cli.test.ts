@@ -40,7 +40,7 @@ describe('rpmgate-agent command line', () => {
   });
 
   it('exits 2 for a missing required option (commander prints the usage)', async () => {
-    const result = await runCli('rpmgate-agent', ['check']);
+    const result = await runCli('rpmgate-agent', ['download', '--dest', '/tmp']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--set <set>' not specified");
   });
