@@ -37,6 +37,8 @@ export interface Config {
   policyFile: string | null;
   /** RPMGATE_RPMLINT=off turns rpmlint off explicitly (every finding then says it was skipped). */
   rpmlintEnabled: boolean;
+  /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
+  mirrorSyncIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -61,6 +63,7 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
     policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
     rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
+    mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
   };
 }
 

@@ -18,6 +18,7 @@ import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
+import { MirrorSyncSchedule } from './services/mirrors.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
@@ -84,6 +85,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     await context.rotation.start();
+    const mirrorSchedule = new MirrorSyncSchedule(context, config.mirrorSyncIntervalSeconds);
+    mirrorSchedule.start();
     const app = createApp(context);
     const fastPath = repomdFastPath(context);
     const appListener = getRequestListener(app.fetch);
@@ -113,6 +116,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       fastPath,
       close: async () => {
         await context.rotation.stop();
+        await mirrorSchedule.stop();
         await repositories.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

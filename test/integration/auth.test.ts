@@ -42,6 +42,11 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   { method: 'GET', path: '/api/v1/exceptions', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'DELETE', path: '/api/v1/exceptions/1', roles: ['integ', 'release_manager', 'admin'] },
   { method: 'POST', path: '/api/v1/checks', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/mirrors', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/mirrors/up', roles: ['admin'] },
+  { method: 'DELETE', path: '/api/v1/mirrors/up', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors/up/sync', roles: ['admin'] },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {

@@ -69,6 +69,15 @@ const examples: Record<string, Example> = {
   'GET /api/v1/exceptions': { path: '/api/v1/exceptions', role: 'admin' },
   'DELETE /api/v1/exceptions/:id': { path: '/api/v1/exceptions/1', role: 'admin' },
   'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
+  'POST /api/v1/mirrors': {
+    path: '/api/v1/mirrors',
+    role: 'admin',
+    body: { name: 'refused', baseurl: 'http://127.0.0.1:9/', key: '-----BEGIN PGP PUBLIC KEY BLOCK-----', sourceBaseurl: 'http://127.0.0.1:9/src/', arches: ['x86_64'] },
+  },
+  'GET /api/v1/mirrors': { path: '/api/v1/mirrors', role: 'admin' },
+  'GET /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'DELETE /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'POST /api/v1/mirrors/:name/sync': { path: '/api/v1/mirrors/refused/sync', role: 'admin' },
 };
 
 interface Declared {
