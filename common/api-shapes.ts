@@ -110,3 +110,5 @@ export const mirrorSyncShape = objectShape<{ mirror: string; status: string; pac
   added: 'number',
   removed: 'number',
 });
+
+export const mirrorFetchShape = objectShape<{ adopted: unknown[] }>('a mirror fetch report', { adopted: 'array', unknown: 'array', refused: 'array' });

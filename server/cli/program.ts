@@ -181,6 +181,11 @@ export function buildProgram(): Command {
     .argument('<name>')
     .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorSyncCommand(commandIo(command), name));
   mirror
+    .command('fetch')
+    .description('adopt upstream packages into the store (verified, checked on entry, signed by rpmgate), with their sources')
+    .argument('<nevra...>')
+    .action(async (nevras: string[], _options, command: Command) => (await commands.mirror()).mirrorFetchCommand(commandIo(command), nevras));
+  mirror
     .command('list')
     .description('mirrors with their last sync')
     .action(async (_options, command: Command) => (await commands.mirror()).mirrorListCommand(commandIo(command)));

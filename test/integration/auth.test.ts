@@ -47,6 +47,7 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   { method: 'GET', path: '/api/v1/mirrors/up', roles: ['admin'] },
   { method: 'DELETE', path: '/api/v1/mirrors/up', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/mirrors/up/sync', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors/fetch', roles: ['admin'], body: '{"packages":["foo-1-1.noarch"]}' },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {

@@ -78,6 +78,7 @@ const examples: Record<string, Example> = {
   'GET /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
   'DELETE /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
   'POST /api/v1/mirrors/:name/sync': { path: '/api/v1/mirrors/refused/sync', role: 'admin' },
+  'POST /api/v1/mirrors/fetch': { path: '/api/v1/mirrors/fetch', role: 'admin', body: { packages: ['foo-1-1.noarch'] } },
 };
 
 interface Declared {

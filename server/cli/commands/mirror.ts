@@ -1,6 +1,6 @@
 // `rpmgate mirror add | sync | list | show | remove`: upstream repositories (admin only).
 import { readFile } from 'node:fs/promises';
-import { mirrorListShape, mirrorShape, mirrorSyncShape } from '../../../common/api-shapes.ts';
+import { mirrorFetchShape, mirrorListShape, mirrorShape, mirrorSyncShape } from '../../../common/api-shapes.ts';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { CommandIo } from '../global-options.ts';
 import { table } from './set.ts';
@@ -90,4 +90,19 @@ export async function mirrorShowCommand(io: CommandIo, name: string): Promise<vo
 export async function mirrorRemoveCommand(io: CommandIo, name: string): Promise<void> {
   const { body } = await io.client.request<MirrorView>('DELETE', `/api/v1/mirrors/${encodeURIComponent(name)}`, { expect: mirrorShape });
   io.out.result(body, () => `removed mirror ${body.name} (packages adopted from it stay in the store)`);
+}
+
+interface FetchView {
+  adopted: { nevra: string; mirror: string; status: string; source?: { nevra?: string; status?: string; missing?: string } }[];
+}
+
+export async function mirrorFetchCommand(io: CommandIo, nevras: string[]): Promise<void> {
+  const { body } = await io.client.post<FetchView>('/api/v1/mirrors/fetch', { packages: nevras }, { expect: mirrorFetchShape });
+  io.out.result(body, () =>
+    body.adopted.length === 0
+      ? 'every package is stored already'
+      : body.adopted
+          .map((a) => `${a.nevra}: ${a.status === 'created' ? 'adopted' : 'already stored'} from mirror ${a.mirror}${a.source?.nevra ? `, source ${a.source.nevra}` : a.source?.missing ? ` (no source: ${a.source.missing})` : ''}`)
+          .join('\n'),
+  );
 }

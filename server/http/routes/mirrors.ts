@@ -4,7 +4,9 @@ import type { AppContext } from '../../context.ts';
 import { addMirror, listMirrorViews, removeMirror, showMirror, syncMirrorNamed } from '../../services/mirrors.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { addMirrorBody, mirrorParams } from '../schemas/mirrors.ts';
+import { addMirrorBody, fetchMirrorPackagesBody, mirrorParams } from '../schemas/mirrors.ts';
+import { fetchFromMirrors } from '../../mirrors/adopt.ts';
+import { RpmgateError } from '../../../common/errors.ts';
 import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 export function mirrorRoutes(ctx: AppContext) {
@@ -54,5 +56,29 @@ export function mirrorRoutes(ctx: AppContext) {
     responses: { 200: { description: 'the sync: packages recorded, added and removed; 502/504 when the upstream fails (the previous state is kept)' } },
   });
   routes.openapi(sync, async (c) => c.json(await syncMirrorNamed(ctx, c.req.valid('param').name)));
+  return routes;
+}
+
+/** POST /api/v1/mirrors/fetch: adopt upstream packages by NEVRA (rpmgate mirror fetch), admin only. */
+export function mirrorFetchRoute(ctx: AppContext) {
+  const routes = apiRouter();
+  const fetchPackages = createRoute({
+    method: 'post',
+    path: '/',
+    middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
+    request: { query: noQuery, body: jsonRequest(fetchMirrorPackagesBody) },
+    responses: { 200: { description: 'every package adopted (or already stored)' }, 422: { description: 'some were unknown or refused (listed)' } },
+  });
+  routes.openapi(fetchPackages, async (c) => {
+    const report = await fetchFromMirrors(ctx, c.req.valid('json').packages, c.get('principal')!);
+    if (report.unknown.length > 0 || report.refused.length > 0) {
+      const parts = [
+        ...(report.unknown.length > 0 ? [`not in any mirror: ${report.unknown.slice(0, 10).join(', ')}`] : []),
+        ...report.refused.slice(0, 5).map((r) => `${r.nevra} refused: ${r.reason}`),
+      ];
+      throw new RpmgateError('unprocessable', parts.join('; '), { ...report });
+    }
+    return c.json(report, 200);
+  });
   return routes;
 }
