@@ -6,10 +6,12 @@
 import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { XzReadableStream } from 'xz-decompress';
+import { createRequire } from 'node:module';
 import { RpmgateError } from '../../common/errors.ts';
 
 const INFLATE_CHUNK = 256 * 1024;
+// xz-decompress is a CommonJS (webpack) bundle whose exports Node's ESM loader cannot name statically.
+const { XzReadableStream } = createRequire(import.meta.url)('xz-decompress') as typeof import('xz-decompress');
 
 export type Compression = 'gz' | 'xz' | 'zst' | 'bz2' | 'none';
 
