@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     const adminToken = randomBytes(16).toString('hex');
     const dataDir = path.join(work, 'data');
     const server = await startServer(readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off' }), { log: createLogger(false) });
-    const admin = new ApiClient({ server: server.url, token: adminToken });
+    const admin = new ApiClient({ server: server.url, token: adminToken, timeoutMs: 3_600_000 });
     try {
       await admin.post('/api/v1/mirrors', { name: 'bench', baseurl: nginx.url });
       resetPeak();

@@ -52,7 +52,8 @@ export async function mirrorAddCommand(io: CommandIo, name: string, baseurl: str
 }
 
 export async function mirrorSyncCommand(io: CommandIo, name: string): Promise<void> {
-  const { body } = await io.client.post<SyncView>(`/api/v1/mirrors/${encodeURIComponent(name)}/sync`, undefined, { expect: mirrorSyncShape });
+  // A sync of a large upstream takes minutes: no client time-out.
+  const { body } = await io.client.post<SyncView>(`/api/v1/mirrors/${encodeURIComponent(name)}/sync`, undefined, { expect: mirrorSyncShape, timeoutMs: null });
   io.out.result(body, () =>
     body.status === 'unchanged'
       ? `mirror ${body.mirror}: unchanged upstream, ${body.packages} packages (${body.seconds.toFixed(1)} s)`
@@ -97,7 +98,7 @@ interface FetchView {
 }
 
 export async function mirrorFetchCommand(io: CommandIo, nevras: string[]): Promise<void> {
-  const { body } = await io.client.post<FetchView>('/api/v1/mirrors/fetch', { packages: nevras }, { expect: mirrorFetchShape });
+  const { body } = await io.client.post<FetchView>('/api/v1/mirrors/fetch', { packages: nevras }, { expect: mirrorFetchShape, timeoutMs: null });
   io.out.result(body, () =>
     body.adopted.length === 0
       ? 'every package is stored already'
