@@ -107,3 +107,17 @@ export const recheckShape = objectShape<{ dryRun: boolean; checked: number; chan
   refused: 'array',
   unreadable: 'array',
 });
+
+export const mirrorShape = objectShape<{ name: string; baseurl: string }>('a mirror', { name: 'string', baseurl: 'string', keys: 'array' });
+
+export const mirrorListShape = listShape('a list of mirrors', mirrorShape);
+
+export const mirrorSyncShape = objectShape<{ mirror: string; status: string; packages: number; added: number; removed: number; seconds: number }>('a mirror sync', {
+  mirror: 'string',
+  status: 'string',
+  packages: 'number',
+  added: 'number',
+  removed: 'number',
+});
+
+export const mirrorFetchShape = objectShape<{ adopted: unknown[] }>('a mirror fetch report', { adopted: 'array', unknown: 'array', refused: 'array' });

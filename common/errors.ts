@@ -15,6 +15,9 @@ export const errorCodes = {
   unprocessable: { status: 422, exit: 1, title: 'Unprocessable' },
   unavailable: { status: 503, exit: 2, title: 'Service unavailable' },
   connection: { status: 502, exit: 2, title: 'Cannot reach the server' },
+  // An upstream repository (a mirror) failed: unreachable, 404, bad checksum or signature, malformed.
+  upstream: { status: 502, exit: 1, title: 'Upstream repository failed' },
+  upstream_timeout: { status: 504, exit: 1, title: 'Upstream repository timed out' },
   // The answer came from something other than rpmgate (a web page, another API, a proxy's error page).
   not_rpmgate: { status: 502, exit: 2, title: 'Not an rpmgate server' },
   usage: { status: 400, exit: 2, title: 'Usage error' },

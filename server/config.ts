@@ -40,6 +40,8 @@ export interface Config {
   rpmlintEnabled: boolean;
   /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
   retention: RetentionSettings;
+  /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
+  mirrorSyncIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -65,6 +67,7 @@ export function readConfig(env: Env = process.env): Config {
     policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
     rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
     retention: readRetentionSettings(env),
+    mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
   };
 }
 

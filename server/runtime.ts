@@ -20,6 +20,7 @@ import { RepodataCache } from './repodata/cache.ts';
 import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
+import { MirrorSyncSchedule } from './services/mirrors.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
@@ -94,6 +95,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     await context.rotation.start();
+    const mirrorSchedule = new MirrorSyncSchedule(context, config.mirrorSyncIntervalSeconds);
+    mirrorSchedule.start();
     const app = createApp(context);
     const fastPath = repomdFastPath(context);
     const appListener = getRequestListener(app.fetch);
@@ -126,6 +129,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         rpmlint.close();
         await context.rotation.stop();
         context.cleanup.stop();
+        await mirrorSchedule.stop();
         await repositories.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

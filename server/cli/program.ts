@@ -26,6 +26,7 @@ const commands = {
   package: () => import('./commands/package.ts'),
   check: () => import('./commands/check.ts'),
   cleanup: () => import('./commands/cleanup.ts'),
+  mirror: () => import('./commands/mirror.ts'),
 };
 
 export function buildProgram(): Command {
@@ -191,6 +192,43 @@ export function buildProgram(): Command {
     .description('remove an exception (kept in the audit)')
     .argument('<id>')
     .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
+
+  const mirror = program.command('mirror').description('upstream repositories: synced metadata, a caching proxy at /repo/mirror/NAME/, packages adopted into sets (admin)');
+  mirror
+    .command('add')
+    .description('add an upstream repository (then: mirror sync NAME)')
+    .argument('<name>')
+    .argument('<baseurl>', "the upstream's base URL (where repodata/ is)")
+    .option('--key <file>', "the upstream's ASCII-armored public key (repeatable): repomd.xml.asc and package signatures must verify with one", (value: string, previous: string[] = []) => [...previous, value])
+    .option('--source-baseurl <url>', "the upstream's source repository (SRPMs)")
+    .option('--arch <list>', 'binary arches to record, comma-separated (noarch always)')
+    .action(async (name: string, baseurl: string, options: import('./commands/mirror.ts').MirrorAddOptions, command: Command) =>
+      (await commands.mirror()).mirrorAddCommand(commandIo(command), name, baseurl, options),
+    );
+  mirror
+    .command('sync')
+    .description("read the upstream's metadata again (incremental; a failure keeps the previous state)")
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorSyncCommand(commandIo(command), name));
+  mirror
+    .command('fetch')
+    .description('adopt upstream packages into the store (verified, checked on entry, signed by rpmgate), with their sources')
+    .argument('<nevra...>')
+    .action(async (nevras: string[], _options, command: Command) => (await commands.mirror()).mirrorFetchCommand(commandIo(command), nevras));
+  mirror
+    .command('list')
+    .description('mirrors with their last sync')
+    .action(async (_options, command: Command) => (await commands.mirror()).mirrorListCommand(commandIo(command)));
+  mirror
+    .command('show')
+    .description('one mirror')
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorShowCommand(commandIo(command), name));
+  mirror
+    .command('remove')
+    .description('remove a mirror (packages adopted from it stay)')
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorRemoveCommand(commandIo(command), name));
 
   const pkg = program.command('package').description('stored packages');
   pkg

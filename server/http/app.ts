@@ -16,6 +16,7 @@ import { componentRoutes } from './routes/components.ts';
 import { exceptionRoutes, recheckRoutes } from './routes/exceptions.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
+import { mirrorFetchRoute, mirrorRoutes } from './routes/mirrors.ts';
 import { packageRoutes } from './routes/packages.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
@@ -55,6 +56,8 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/exceptions', exceptionRoutes(ctx));
   api.route('/checks', recheckRoutes(ctx));
   api.route('/cleanup', cleanupRoutes(ctx));
+  api.route('/mirrors/fetch', mirrorFetchRoute(ctx));
+  api.route('/mirrors', mirrorRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

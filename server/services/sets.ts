@@ -21,6 +21,7 @@ import {
   type SetMemberRow,
   type SetRow,
 } from '../db/sets.ts';
+import { fetchFromMirrors } from '../mirrors/adopt.ts';
 import { resolveSetDependencies } from './resolve.ts';
 import type { Principal } from './tokens.ts';
 
@@ -99,6 +100,15 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
 }
 
 export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
+  // Named upstream packages are adopted first (fetched, verified, checked on entry, signed, stored),
+  // with their sources: the set then holds ordinary stored packages and never depends on the upstream.
+  const upstream = await fetchFromMirrors(ctx, request.packages, creator);
+  if (upstream.refused.length > 0) {
+    throw new RpmgateError('unprocessable', `upstream packages refused: ${upstream.refused.slice(0, 5).map((r) => `${r.nevra} (${r.reason})`).join('; ')}`, {
+      refusedPackages: upstream.refused,
+    });
+  }
+  const fromMirrors = upstream.adopted.map((a) => ({ nevra: a.nevra, reason: `adopted from mirror ${a.mirror}` }));
   const created = await ctx.sql.begin(async (tx) => {
     // One creation per product line at a time (the unique constraint backs up the exact case): the
     // version check below must see every version of the name.
@@ -116,7 +126,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       });
     }
     const memberIds = new Set(named.map((row) => row.id));
-    const added: SetDetail['added'] = [];
+    const added: SetDetail['added'] = [...fromMirrors];
 
     const closure = await resolveSetDependencies(tx, [...memberIds], {
       addMissing: request.resolve,

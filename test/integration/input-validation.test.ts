@@ -71,6 +71,16 @@ const examples: Record<string, Example> = {
   'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
   'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
   'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
+  'POST /api/v1/mirrors': {
+    path: '/api/v1/mirrors',
+    role: 'admin',
+    body: { name: 'refused', baseurl: 'http://127.0.0.1:9/', key: '-----BEGIN PGP PUBLIC KEY BLOCK-----', sourceBaseurl: 'http://127.0.0.1:9/src/', arches: ['x86_64'] },
+  },
+  'GET /api/v1/mirrors': { path: '/api/v1/mirrors', role: 'admin' },
+  'GET /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'DELETE /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'POST /api/v1/mirrors/:name/sync': { path: '/api/v1/mirrors/refused/sync', role: 'admin' },
+  'POST /api/v1/mirrors/fetch': { path: '/api/v1/mirrors/fetch', role: 'admin', body: { packages: ['foo-1-1.noarch'] } },
 };
 
 interface Declared {

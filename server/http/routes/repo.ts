@@ -13,6 +13,7 @@ import type { RepodataSnapshot } from '../../repodata/cache.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { fileResponse, type FileSource } from '../file-response.ts';
+import { serveMirrorPath } from '../../mirrors/proxy.ts';
 
 type RepoTarget =
   | { kind: 'repo-file'; address: Exclude<RepoAddress, { kind: 'agent' }> }
@@ -38,6 +39,7 @@ export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
       if (!c.get('principal')) throw new RpmgateError('unauthorized', repoAuthHelp);
       requireRoles(c.get('principal'), anyRole);
     }
+    if (c.req.path.startsWith('/repo/mirror/')) return serveMirrorPath(ctx, c, c.req.path);
     const target = parseRepoPath(c.req.path);
     switch (target.kind) {
       case 'repo-file':
