@@ -57,6 +57,8 @@ const examples: Record<string, Example> = {
   'GET /api/v1/hosts/:machineId': { path: `/api/v1/hosts/${machineId('refused')}`, role: 'admin' },
   'GET /api/v1/components/:name/usage': { path: '/api/v1/components/foo/usage', role: 'admin' },
   'POST /api/v1/tokens': { path: '/api/v1/tokens', role: 'admin', body: { role: 'qa', name: 'refused' } },
+  'GET /api/v1/tokens': { path: '/api/v1/tokens', role: 'admin' },
+  'POST /api/v1/tokens/:id/revoke': { path: '/api/v1/tokens/999999/revoke', role: 'admin', body: {} },
   'GET /api/v1/keys': { path: '/api/v1/keys', role: 'admin' },
   'POST /api/v1/keys': { path: '/api/v1/keys', role: 'admin', body: { armored: 'x', passphrase: 'p' } },
   'POST /api/v1/keys/:fingerprint/activate': { path: '/api/v1/keys/ABCDEF0123456789/activate', role: 'admin', body: {} },
