@@ -1,4 +1,5 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
+import os from 'node:os';
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
@@ -31,6 +32,10 @@ export interface Config {
   /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
   signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
+  /** HTTP worker processes (RPMGATE_WORKERS, default the number of cores); 1 serves in one process. */
+  workers: number;
+  /** Bearer token /metrics asks for (RPMGATE_METRICS_TOKEN); null leaves it open. */
+  metricsToken: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +57,8 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
+    workers: readInteger(env, 'RPMGATE_WORKERS', os.availableParallelism(), 1, 256),
+    metricsToken: env.RPMGATE_METRICS_TOKEN || null,
   };
 }
 

@@ -4,7 +4,7 @@ import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
-import type { KeyRotationJob } from './services/key-rotation.ts';
+import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
@@ -17,7 +17,7 @@ export interface AppContext {
   log: Logger;
   signer: PackageSigner;
   keyring: Keyring;
-  rotation: KeyRotationJob;
+  rotation: RotationControl;
   repodata: RepodataCache;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;

@@ -101,15 +101,17 @@ export class RepodataCache {
     this.indexDir = path.join(options.storeDir, 'index');
   }
 
-  async open(): Promise<void> {
+  /** `clearTemporaryFiles`: false in an HTTP worker, whose siblings may be writing theirs. */
+  async open(options: { clearTemporaryFiles?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.indexDir, { recursive: true });
+    await this.chunks.open(options);
+    if (options.clearTemporaryFiles === false) return;
     // Half-written files of a crashed build.
     for (const dir of [this.options.storeDir, this.indexDir]) {
       for (const name of await fs.readdir(dir)) {
         if (name.startsWith('.tmp-')) await fs.rm(path.join(dir, name), { force: true });
       }
     }
-    await this.chunks.open();
   }
 
   /** The repository's current snapshot, building it if its generation has not been built yet. */
