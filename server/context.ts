@@ -3,6 +3,7 @@
 import type { Sql } from 'postgres';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import type { Metrics } from './ops/metrics.ts';
 import type { RepodataCache } from './repodata/cache.ts';
 import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
@@ -21,4 +22,6 @@ export interface AppContext {
   repodata: RepodataCache;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** Prometheus metrics of this process (and, through it, of the whole server: server/ops). */
+  metrics: Metrics;
 }

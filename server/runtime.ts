@@ -15,6 +15,7 @@ import type { AppContext } from './context.ts';
 import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
+import { createMetrics, fastPathRoute, routeSymbol } from './ops/metrics.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { KeyRotationJob, type RotationControl } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
@@ -96,7 +97,9 @@ export async function openServices(config: Config, options: StartOptions & { rol
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
     const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
-    const context: AppContext = { ...base, rotation: role.kind === 'owner' ? new KeyRotationJob(base) : role.rotation };
+    const rotation = role.kind === 'owner' ? new KeyRotationJob(base) : role.rotation;
+    const metrics = createMetrics({ sql: database.sql, repodata, rotation: owner ? rotation : undefined, fleet: owner });
+    const context: AppContext = { ...base, rotation, metrics };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     if (owner) await context.rotation.start();
@@ -129,8 +132,11 @@ export async function listenHttp(context: AppContext): Promise<HttpListener> {
   const fastPath = repomdFastPath(context);
   const appListener = getRequestListener(app.fetch);
   // Warm repomd.xml requests are answered before the app; everything else goes to it.
+  const metrics = context.metrics;
   const server: Server = createServer((req, res) => {
-    if (!fastPath(req, res)) void appListener(req, res);
+    metrics.observe(req, res);
+    if (fastPath(req, res)) (res as unknown as Record<symbol, unknown>)[routeSymbol] = fastPathRoute;
+    else void appListener(req, res);
   });
   // Long uploads must not be cut by Node's default 5-minute request timeout.
   server.requestTimeout = 0;

@@ -21,6 +21,7 @@ import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
+import { opsRoutes, recordRoute } from '../ops/http.ts';
 
 /** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
 export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
@@ -29,6 +30,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.notFound((c) => {
     throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', recordRoute());
   app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
 
@@ -40,6 +42,8 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
       return c.json({ status: 'database unavailable' }, 503);
     }
   });
+
+  app.route('/', opsRoutes(ctx));
 
   const api = apiRouter();
   api.use('*', authenticate(ctx, 'api'));

@@ -8,6 +8,7 @@ import { RpmgateError, type ErrorCode, errorCodes } from '../../common/errors.ts
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { openServices } from '../runtime.ts';
+import { aggregateExpositions } from './metrics.ts';
 import { fromWire, isToSupervisor, toWire, type PeerEvent, type ToSupervisor, type ToWorker } from './peers.ts';
 import { stopGraceMs, workerDatabaseVariable } from './worker.ts';
 
@@ -16,12 +17,7 @@ const barrierTimeoutMs = 2_000;
 /** A worker that dies sooner than this after its start is restarted after a pause, not at once. */
 const quickDeathMs = 5_000;
 
-export interface SupervisorHooks {
-  /** Every process's metrics in one exposition (server/ops/metrics.ts); null without metrics. */
-  aggregateMetrics?: (perWorker: unknown[]) => Promise<string>;
-}
-
-export async function runSupervisor(config: Config, log: Logger, stopRequested: Promise<void>, hooks: SupervisorHooks = {}): Promise<void> {
+export async function runSupervisor(config: Config, log: Logger, stopRequested: Promise<void>): Promise<void> {
   const services = await openServices(config, { log, role: { kind: 'owner' } });
   const { context } = services;
   if (!services.databaseTarget) throw new RpmgateError('internal', 'the workers have no database to connect to');
@@ -109,7 +105,7 @@ export async function runSupervisor(config: Config, log: Logger, stopRequested: 
             pushRotation(true);
           } else {
             const perWorker = await gather((id) => ({ rpmgate: 'collect-metrics', id }));
-            value = hooks.aggregateMetrics ? await hooks.aggregateMetrics(perWorker) : '';
+            value = await aggregateExpositions(context.metrics.registry, perWorker);
           }
           sendTo(worker, { rpmgate: 'reply', id: message.id, ok: true, value });
         } catch (error) {

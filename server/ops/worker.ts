@@ -16,12 +16,7 @@ export const stopGraceMs = 10_000;
 
 const idleRotation: RotationStatus = { state: 'idle', fingerprint: null, total: 0, resigned: 0, failed: [], startedAt: null, finishedAt: null };
 
-export interface WorkerHooks {
-  /** This worker's metrics, for the supervisor to aggregate (server/ops/metrics.ts). */
-  collectMetrics?: () => Promise<unknown>;
-}
-
-export async function runWorker(config: Config, log: Logger, hooks: WorkerHooks = {}): Promise<void> {
+export async function runWorker(config: Config, log: Logger): Promise<void> {
   const send = (message: ToSupervisor) => {
     if (process.connected) process.send!(message);
   };
@@ -67,7 +62,7 @@ export async function runWorker(config: Config, log: Logger, hooks: WorkerHooks 
         send({ rpmgate: 'ack', id: message.id });
         return;
       case 'collect-metrics':
-        send({ rpmgate: 'ack', id: message.id, value: (await hooks.collectMetrics?.()) ?? null });
+        send({ rpmgate: 'ack', id: message.id, value: services ? await services.context.metrics.registry.getMetricsAsJSON() : null });
         return;
       case 'rotation-status':
         rotationStatus = message.status;
@@ -93,6 +88,9 @@ export async function runWorker(config: Config, log: Logger, hooks: WorkerHooks 
     for (const event of early.splice(0)) await apply(event);
     services.context.repositories.announceChanges((generations) => link.announce(toWire(generations)));
     services.context.keyring.onChange(() => link.announce({ type: 'keyring' }));
+    // A scrape reaching this worker is answered for the whole server, aggregated by the supervisor.
+    const own = services.context.metrics;
+    services.context.metrics = { ...own, exposition: async () => String(await link.request({ type: 'metrics' })) };
     if (stopping) return;
     listener = await listenHttp(services.context);
   } catch (error) {

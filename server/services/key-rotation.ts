@@ -14,7 +14,7 @@ import type { SignedFile } from '../signing/package-signer.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
 
 /** What the job needs: everything but itself. */
-export type RotationContext = Omit<AppContext, 'rotation'>;
+export type RotationContext = Omit<AppContext, 'rotation' | 'metrics'>;
 
 export interface RotationStatus {
   state: 'idle' | 'running' | 'done' | 'failed';

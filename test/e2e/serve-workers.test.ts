@@ -8,11 +8,17 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolsRequired } from '../support/requirements.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { descendantsOf, exited, freePort, isAlive, portIsFree, postgresProcessesOf, startServeProcess, stopLeftoverPostgres, type ServeProcess } from '../support/serve-process.ts';
 
 const adminToken = 'workers-test-admin-token-0123456789';
+const metricsToken = 'workers-test-metrics-token';
+/** Requests this file made, by route template, as the metrics should count them. */
+let requestsMade = 0;
 let dataDir: string;
 let port: number;
 let fixtures: FixtureSet;
@@ -26,6 +32,7 @@ interface Answer {
 
 /** One request on a connection of its own: node:cluster hands new connections to the workers in turn. */
 function request(method: string, url: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> {
+  if (url !== '/metrics') requestsMade++;
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, method, path: url, agent: false, headers: { authorization: `Bearer ${adminToken}`, connection: 'close', ...headers } },
@@ -54,7 +61,7 @@ beforeAll(async () => {
   await chmod(dataDir, 0o755);
   port = await freePort();
   fixtures = await buildFixtures();
-  serve = await startServeProcess({ dataDir, port, env: { RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_WORKERS: '2' } });
+  serve = await startServeProcess({ dataDir, port, env: { RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_WORKERS: '2', RPMGATE_METRICS_TOKEN: metricsToken } });
   await until(() => workerPids().length === 2);
 }, 120_000);
 
@@ -122,6 +129,42 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
       expect(key.body.toString()).not.toBe(before);
     }
     expect(new Set(keys.map((key) => key.body.toString())).size).toBe(1);
+  });
+
+  it('is ready, and answers /metrics for both workers in the Prometheus text format, behind its token', async () => {
+    const ready = await request('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body.toString())).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', key: 'ok' } });
+    expect((await request('GET', '/metrics', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+    // Scraped twice, so that both workers answer one scrape: each answers for the whole server.
+    const scrapes = await Promise.all([0, 1].map(() => request('GET', '/metrics', undefined, { authorization: `Bearer ${metricsToken}` })));
+    for (const scrape of scrapes) {
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    }
+    const text = scrapes[0]!.body.toString();
+    const families = new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
+    const requests = families.get('rpmgate_http_requests_total')!;
+    expect(requests.type).toBe('COUNTER');
+    const counted = (route: string) => requests.metrics.filter((sample) => sample.labels?.route === route).reduce((sum, sample) => sum + Number(sample.value), 0);
+    expect(counted('/api/v1/sets/:name/:version/promote')).toBe(8);
+    // Every request this file made, whichever worker answered it (the health polls of the start aside).
+    const all = requests.metrics.filter((sample) => !['/healthz', '/metrics'].includes(sample.labels!.route!)).reduce((sum, sample) => sum + Number(sample.value), 0);
+    expect(all).toBe(requestsMade);
+    expect(families.get('rpmgate_http_request_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(Number(families.get('rpmgate_repodata_builds_total')?.metrics[0]?.value)).toBeGreaterThan(0);
+    expect(families.get('rpmgate_fleet_hosts')?.metrics.map((sample) => sample.labels?.status).sort()).toEqual(['conforming', 'drifting', 'no_set', 'unknown_set']);
+    expect(families.get('rpmgate_resign_packages')).toBeDefined();
+    expect(families.has('process_cpu_user_seconds_total')).toBe(true);
+    expect(families.has('nodejs_heap_size_used_bytes')).toBe(true);
+
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (promtool.error) {
+      if (toolsRequired) throw new Error('promtool (Debian package prometheus) is missing');
+      console.warn('SKIPPED: promtool check metrics (install Debian package prometheus)');
+    } else {
+      expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+    }
   });
 
   it('replaces a worker that dies, and goes on serving', async () => {
