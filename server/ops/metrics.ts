@@ -8,8 +8,8 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 import type { RepodataCache } from '../repodata/cache.ts';
 import type { RotationControl } from '../services/key-rotation.ts';
 
-/** The route label of a request answered by the warm repomd.xml path, in front of the app. */
-export const fastPathRoute = '/repo/*/repodata/repomd.xml';
+/** The route label of a request answered by the warm repodata path, in front of the app. */
+export const fastPathRoute = '/repo/*/repodata/*';
 /** Where the app leaves the route template it matched, on Node's response. */
 export const routeSymbol = Symbol.for('rpmgate.route');
 

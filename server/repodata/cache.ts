@@ -150,6 +150,11 @@ export class RepodataCache {
   }
 
   /** A metadata file by its content-addressed name: bytes from memory, or a path for large files. */
+  /** A metadata file held in memory, or null; for the warm path (http/repomd-fast-path.ts). */
+  hotFile(name: string): Buffer | null {
+    return this.hot.get(name) ?? null;
+  }
+
   async readFile(name: string): Promise<{ bytes: Buffer } | { path: string; size: number } | null> {
     if (!metadataFileName.test(name)) return null;
     const cached = this.hot.get(name);
