@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 
 export interface Config {
@@ -36,6 +37,14 @@ export interface Config {
   workers: number;
   /** Bearer token /metrics asks for (RPMGATE_METRICS_TOKEN); null leaves it open. */
   metricsToken: string | null;
+  /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
+  signingKeyTakeover: boolean;
+  /** RPMGATE_POLICY_FILE: the entry-check policy (YAML or JSON); null: the defaults. */
+  policyFile: string | null;
+  /** RPMGATE_RPMLINT=off turns rpmlint off explicitly (every finding then says it was skipped). */
+  rpmlintEnabled: boolean;
+  /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
+  retention: RetentionSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -59,6 +68,10 @@ export function readConfig(env: Env = process.env): Config {
     signingAlgorithm: readSigningAlgorithm(env),
     workers: readInteger(env, 'RPMGATE_WORKERS', os.availableParallelism(), 1, 256),
     metricsToken: env.RPMGATE_METRICS_TOKEN || null,
+    signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
+    policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
+    rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
+    retention: readRetentionSettings(env),
   };
 }
 

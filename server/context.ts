@@ -1,10 +1,12 @@
 // What every route and service is given: configuration, database, package store, signer, repodata
 // cache, log.
 import type { Sql } from 'postgres';
+import type { EntryChecks } from './checks/entry-checks.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './ops/metrics.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { CleanupJob } from './retention/job.ts';
 import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
@@ -20,8 +22,12 @@ export interface AppContext {
   keyring: Keyring;
   rotation: RotationControl;
   repodata: RepodataCache;
+  /** House policies, rpmlint and exceptions, run on every package entering the store. */
+  entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
   /** Prometheus metrics of this process (and, through it, of the whole server: server/ops). */
   metrics: Metrics;
+  /** Retention: the cleanup's dry run and run, and its schedule. */
+  cleanup: CleanupJob;
 }

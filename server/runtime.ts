@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { EntryChecks } from './checks/entry-checks.ts';
+import { loadPolicy } from './checks/policy.ts';
+import { RpmlintRunner } from './checks/rpmlint.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { openDatabase, type Database, type DatabaseTarget } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -17,8 +20,11 @@ import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, fastPathRoute, routeSymbol } from './ops/metrics.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
+import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob, type RotationControl } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
+import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
@@ -30,6 +36,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -37,6 +45,8 @@ export interface StartOptions {
   log: Logger;
   /** An already open database (tests share one cluster); otherwise opened from the config. */
   database?: Database;
+  /** The cleanup job's clock (tests run it as of a date); default the wall clock. */
+  clock?: () => Date;
 }
 
 /**
@@ -50,6 +60,8 @@ export interface OpenServices {
   context: AppContext;
   /** Where the workers connect (null for a database the caller opened without one). */
   databaseTarget: DatabaseTarget | null;
+  /** DATA_DIR/initial-admin-token when this start wrote it (owner only), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -83,7 +95,16 @@ export async function openServices(config: Config, options: StartOptions & { rol
       passphrase: config.signingKeyPassphrase,
       algorithm: config.signingAlgorithm,
     });
+    let initialAdminTokenFile: string | null = null;
+    if (owner) {
+      await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+      initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
+    }
     const repomdSigner = createRepomdSigner(keyring);
+    const policy = await loadPolicy(config.policyFile);
+    const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
+    await rpmlint.open();
+    const entryChecks = new EntryChecks(database.sql, policy, rpmlint);
     const repodata = new RepodataCache({
       sql: database.sql,
       storeDir: path.join(config.dataDir, 'repodata'),
@@ -96,18 +117,24 @@ export async function openServices(config: Config, options: StartOptions & { rol
     await repodata.open({ clearTemporaryFiles: owner });
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
-    const rotation = role.kind === 'owner' ? new KeyRotationJob(base) : role.rotation;
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
+    const cleanup = new CleanupJob(base, { clock: options.clock });
+    // The policy file is read (and refused with one line when wrong) before the server listens; the
+    // schedule runs in the owner only (a worker runs a cleanup asked of it, under the cleanup lock).
+    if (owner) await cleanup.start();
+    const rotation = role.kind === 'owner' ? new KeyRotationJob({ ...base, cleanup }) : role.rotation;
     const metrics = createMetrics({ sql: database.sql, repodata, rotation: owner ? rotation : undefined, fleet: owner });
-    const context: AppContext = { ...base, rotation, metrics };
+    const context: AppContext = { ...base, cleanup, rotation, metrics };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     if (owner) await context.rotation.start();
     return {
       context,
       databaseTarget: database.target ?? null,
+      initialAdminTokenFile,
       close: async () => {
         if (owner) await context.rotation.stop();
+        context.cleanup.stop();
         await repositories.close();
         await closeDatabase();
       },
@@ -183,6 +210,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     url: listener.url,
     context: services.context,
     fastPath: listener.fastPath,
+    initialAdminTokenFile: services.initialAdminTokenFile,
     close: async () => {
       await services.context.rotation.stop();
       await listener.close();

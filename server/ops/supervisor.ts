@@ -6,6 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { RpmgateError, type ErrorCode, errorCodes } from '../../common/errors.ts';
 import type { Config } from '../config.ts';
+import type { AppContext } from '../context.ts';
 import type { Logger } from '../log.ts';
 import { openServices } from '../runtime.ts';
 import { aggregateExpositions } from './metrics.ts';
@@ -17,7 +18,10 @@ const barrierTimeoutMs = 2_000;
 /** A worker that dies sooner than this after its start is restarted after a pause, not at once. */
 const quickDeathMs = 5_000;
 
-export async function runSupervisor(config: Config, log: Logger, stopRequested: Promise<void>): Promise<void> {
+/** What the start-up message needs, once the first worker listens. */
+export type ListeningAnnouncer = (server: { url: string; context: AppContext; initialAdminTokenFile: string | null }) => void;
+
+export async function runSupervisor(config: Config, log: Logger, stopRequested: Promise<void>, announce?: ListeningAnnouncer): Promise<void> {
   const services = await openServices(config, { log, role: { kind: 'owner' } });
   const { context } = services;
   if (!services.databaseTarget) throw new RpmgateError('internal', 'the workers have no database to connect to');
@@ -26,6 +30,7 @@ export async function runSupervisor(config: Config, log: Logger, stopRequested: 
   let failure: RpmgateError | null = null;
   const started = new Map<number, number>();
   const listening = new Set<number>();
+  let announced = false;
 
   // Acknowledgements awaited, by message id: the workers that still owe one.
   let nextId = 1;
@@ -131,7 +136,12 @@ export async function runSupervisor(config: Config, log: Logger, stopRequested: 
     worker.on('message', (message: unknown) => {
       if (isToSupervisor(message)) void answer(worker, message).catch((error: unknown) => log.error('worker message failed', { error: String(error) }));
     });
-    worker.on('listening', () => {
+    worker.on('listening', (address) => {
+      if (listening.size === 0 && !announced) {
+        announced = true;
+        const host = address.addressType === 6 ? `[${address.address}]` : address.address ?? config.host;
+        announce?.({ url: `http://${host}:${address.port}`, context, initialAdminTokenFile: services.initialAdminTokenFile });
+      }
       listening.add(worker.id);
       sendTo(worker, { rpmgate: 'rotation-status', status: context.rotation.current() });
     });

@@ -7,6 +7,7 @@ import { createLogger } from '../../log.ts';
 import { runSupervisor } from '../../ops/supervisor.ts';
 import { runWorker } from '../../ops/worker.ts';
 import { startServer } from '../../runtime.ts';
+import { announceStart, startFacts } from '../start-banner.ts';
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -29,9 +30,10 @@ export async function serveCommand(): Promise<void> {
     for (const signal of stopSignals) process.on(signal, () => stop(signal));
   });
   if (config.workers > 1) {
-    await runSupervisor(config, log, stopRequested);
+    await runSupervisor(config, log, stopRequested, (server) => announceStart(startFacts(config, server), log));
   } else {
     const server = await startServer(config, { log });
+    announceStart(startFacts(config, server), log);
     await stopRequested;
     await server.close();
   }

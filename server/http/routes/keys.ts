@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
+import { recordKeyOfRecord } from '../../signing/key-of-record.ts';
 import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { jsonBody } from '../json-body.ts';
@@ -54,6 +55,7 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(activate, async (c) => {
     const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
+    await recordKeyOfRecord(ctx.sql, key.fingerprint);
     const rotation = await ctx.rotation.start();
     return c.json({ current: key, rotation }, 202);
   });
