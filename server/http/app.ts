@@ -24,6 +24,7 @@ import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
+import { opsRoutes, recordRoute } from '../ops/http.ts';
 
 /** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
 export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
@@ -32,6 +33,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.notFound((c) => {
     throw new RpmgateError('no_route', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', recordRoute());
   app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
 
@@ -43,6 +45,8 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
       return c.json({ status: 'database unavailable' }, 503);
     }
   });
+
+  app.route('/', opsRoutes(ctx));
 
   const api = apiRouter();
   api.use('*', authenticate(ctx, 'api'));

@@ -103,15 +103,17 @@ export class RepodataCache {
     this.indexDir = path.join(options.storeDir, 'index');
   }
 
-  async open(): Promise<void> {
+  /** `clearTemporaryFiles`: false in an HTTP worker, whose siblings may be writing theirs. */
+  async open(options: { clearTemporaryFiles?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.indexDir, { recursive: true });
+    await this.chunks.open(options);
+    if (options.clearTemporaryFiles === false) return;
     // Half-written files of a crashed build.
     for (const dir of [this.options.storeDir, this.indexDir]) {
       for (const name of await fs.readdir(dir)) {
         if (name.startsWith('.tmp-')) await fs.rm(path.join(dir, name), { force: true });
       }
     }
-    await this.chunks.open();
   }
 
   /** The repository's current snapshot, building it if its generation has not been built yet. */
@@ -150,6 +152,11 @@ export class RepodataCache {
   }
 
   /** A metadata file by its content-addressed name: bytes from memory, or a path for large files. */
+  /** A metadata file held in memory, or null; for the warm path (http/repomd-fast-path.ts). */
+  hotFile(name: string): Buffer | null {
+    return this.hot.get(name) ?? null;
+  }
+
   async readFile(name: string): Promise<{ bytes: Buffer } | { path: string; size: number } | null> {
     if (!metadataFileName.test(name)) return null;
     const cached = this.hot.get(name);

@@ -164,14 +164,19 @@ async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, address: Repo
   await ctx.repositories.resolve(address);
   const found = await ctx.repodata.readFile(file);
   if (!found) throw new RpmgateError('not_found', `no metadata file ${file}`);
-  return fileResponse(c.req.raw, {
-    body: 'bytes' in found ? { bytes: found.bytes } : { path: found.path },
-    size: 'bytes' in found ? found.bytes.length : found.size,
+  return fileResponse(c.req.raw, metadataFile(file, 'bytes' in found ? { bytes: found.bytes } : { path: found.path }, 'bytes' in found ? found.bytes.length : found.size));
+}
+
+/** A metadata file as a file answer (also for the warm path, repomd-fast-path.ts). */
+export function metadataFile(file: string, body: FileSource['body'], size: number): FileSource {
+  return {
+    body,
+    size,
     contentType: 'application/gzip',
     // Named by checksum: the name is the version.
     etag: `"${file.slice(0, 64)}"`,
     cacheControl: immutable,
-  });
+  };
 }
 
 /**
