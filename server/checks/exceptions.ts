@@ -1,10 +1,23 @@
 // Exceptions to entry checks, by package (name or glob) and optionally by file (a path glob), limited
 // by a date (expires) or a version (untilVersion: applies while the package's version compares below
 // it by rpm's rules). Expired and outgrown exceptions simply stop matching. SQL and matching only.
+import { RpmgateError } from '../../common/errors.ts';
+import type { Role } from '../../common/roles.ts';
 import { rpmvercmp } from '../../common/rpm/vercmp.ts';
 import type { Queryable } from '../db/queryable.ts';
 import type { Finding } from './findings.ts';
 import { globToRegExp } from './glob.ts';
+
+/** Who may grant and remove exceptions (INTERFACE.md); the API and the console both ask this. */
+export const exceptionGrantRoles = ['admin', 'integ', 'release_manager'] as const satisfies readonly Role[];
+
+/** The expiry of a new exception: none, or a date still to come (one in the past would never apply). */
+export function expiryOf(expires: string | undefined, now: Date): Date | undefined {
+  if (expires === undefined) return undefined;
+  const date = new Date(expires);
+  if (date <= now) throw new RpmgateError('bad_request', 'expires is in the past: the exception would never apply', { field: 'expires' });
+  return date;
+}
 
 export interface ExceptionRow {
   id: number;
@@ -61,6 +74,15 @@ export async function listExceptions(sql: Queryable, options: { includeRemoved?:
   return options.includeRemoved
     ? sql<ExceptionRow[]>`select * from check_exceptions order by id desc`
     : sql<ExceptionRow[]>`select * from check_exceptions where removed_at is null order by id desc`;
+}
+
+/** One page of the exceptions not removed, newest first, and how many there are (the live index). */
+export async function exceptionsPage(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: ExceptionRow[] }> {
+  const [rows, [count]] = await Promise.all([
+    sql<ExceptionRow[]>`select * from check_exceptions where removed_at is null order by id desc limit ${page.limit} offset ${page.offset}`,
+    sql<{ total: number }[]>`select count(*)::int as total from check_exceptions where removed_at is null`,
+  ]);
+  return { total: count!.total, rows };
 }
 
 /** The exceptions that can still apply at `now` (not removed, not expired). */

@@ -7,9 +7,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { errorCodes, RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
+import { grantException, removeException } from '../checks/exceptions.ts';
+import { requireRoles } from '../http/auth.ts';
 import { toRpmgateError } from '../http/problem.ts';
 import { promoteSet } from '../services/promotion.ts';
 import { findAsset } from './assets.ts';
+import { grantFormValues, readGrantForm } from './exception-form.ts';
 import type { ConsoleEnv, PageContext } from './env.ts';
 import {
   checkFormOrigin,
@@ -35,6 +38,7 @@ import { overviewPage } from './pages/overview.tsx';
 import { setPage } from './pages/set.tsx';
 import { setsPage } from './pages/sets.tsx';
 import { field, readForm, readQuery } from './params.ts';
+import { exceptionRoles } from './sections/exceptions.tsx';
 import { closeSession, openSession, sessionLifetimeMs } from './session.ts';
 
 const loginCookie = 'rpmgate_login';
@@ -143,12 +147,51 @@ export function consoleRoutes(ctx: AppContext): Hono<ConsoleEnv> {
   routes.get('/hosts', async (c) => render(c, 200, await hostsPage(ctx, pageContext(c))));
   routes.get('/hosts/:machineId', async (c) => render(c, 200, await hostPage(ctx, pageContext(c), c.req.param('machineId'))));
   routes.get('/exceptions', async (c) => render(c, 200, await exceptionsPage(ctx, pageContext(c))));
+  // Granting and removing: the roles POST and DELETE /api/v1/exceptions allow, through the same service.
+  routes.post('/exceptions', limitForm(), async (c) => {
+    checkFormOrigin(c);
+    const session = c.get('session')!;
+    const body = await readFormBody(c);
+    requireCsrf(body.csrf, session.csrfToken);
+    requireRoles(session.principal, exceptionRoles);
+    let granted: Awaited<ReturnType<typeof grantException>>;
+    try {
+      granted = await grantException(ctx.sql, readGrantForm(body, new Date()), session.principal.name);
+    } catch (error) {
+      // A wrong field: the form again, as typed, saying what is wrong.
+      if (error instanceof RpmgateError && error.code === 'bad_request') {
+        const page = { session, url: new URL('/ui/exceptions', c.req.url) };
+        return render(c, error.status, await exceptionsPage(ctx, page, { refused: { text: error.message, values: grantFormValues(body) } }));
+      }
+      throw error;
+    }
+    ctx.log.info('exception granted', { id: granted.id, check: granted.check_id, package: granted.package_glob, by: session.principal.name });
+    return c.redirect(`/ui/exceptions?granted=${granted.id}`, 303);
+  });
+  routes.post('/exceptions/:id/remove', limitForm(), async (c) => {
+    checkFormOrigin(c);
+    const session = c.get('session')!;
+    const body = await readFormBody(c);
+    requireCsrf(body.csrf, session.csrfToken);
+    requireRoles(session.principal, exceptionRoles);
+    readForm(body, {});
+    const id = readExceptionId(c.req.param('id'));
+    const removed = await removeException(ctx.sql, id, session.principal.name);
+    if (!removed) throw new RpmgateError('not_found', `no exception ${id} (or it was removed already)`);
+    ctx.log.info('exception removed', { id, by: session.principal.name });
+    return c.redirect(`/ui/exceptions?removed=${id}`, 303);
+  });
   routes.get('/cleanup', async (c) => render(c, 200, await cleanupPage(ctx, pageContext(c))));
 
   routes.all('*', (c) => {
     throw new RpmgateError('not_found', `there is no console page at ${c.req.path}`);
   });
   return routes;
+}
+
+function readExceptionId(raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw new RpmgateError('not_found', `there is no exception ${raw}`);
+  return Number(raw);
 }
 
 function pageContext(c: Context<ConsoleEnv>): PageContext {

@@ -33,3 +33,24 @@ export async function findingsOf(sql: Queryable, packageId: number): Promise<Fin
     ...(row.waived_by === null ? {} : { waivedBy: row.waived_by }),
   }));
 }
+
+/** The findings of several packages (a page of a set's members), by package id, in their order (the primary key). */
+export async function findingsOfPackages(sql: Queryable, packageIds: readonly number[]): Promise<Map<number, Finding[]>> {
+  const byPackage = new Map<number, Finding[]>();
+  if (packageIds.length === 0) return byPackage;
+  const rows = await sql<{ package_id: number; check_id: string; severity: Severity; path: string | null; message: string; waived_by: string | null }[]>`
+    select package_id, check_id, severity, path, message, waived_by from package_findings
+    where package_id = any(${packageIds as number[]}::bigint[]) order by package_id, position`;
+  for (const row of rows) {
+    const list = byPackage.get(row.package_id) ?? [];
+    list.push({
+      check: row.check_id,
+      severity: row.severity,
+      message: row.message,
+      ...(row.path === null ? {} : { path: row.path }),
+      ...(row.waived_by === null ? {} : { waivedBy: row.waived_by }),
+    });
+    byPackage.set(row.package_id, list);
+  }
+  return byPackage;
+}

@@ -105,6 +105,20 @@ export async function* streamPendingWarnings(sql: Queryable): AsyncGenerator<War
   for await (const rows of cursor) yield rows;
 }
 
+/**
+ * One page of the pending warnings, oldest first (warnings of one run share their dates, so this is
+ * nearly nearest-due first), and how many there are: both read from cleanup_warnings_state_idx.
+ */
+export async function pendingWarningsPage(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: WarningRow[] }> {
+  const [rows, [count]] = await Promise.all([
+    sql<WarningRow[]>`
+      select ${sql(warningColumns)}, bytes::float8 as bytes from cleanup_warnings where state = 'pending'
+      order by id limit ${page.limit} offset ${page.offset}`,
+    sql<{ total: number }[]>`select count(*)::int as total from cleanup_warnings where state = 'pending'`,
+  ]);
+  return { total: count!.total, rows };
+}
+
 export interface NewWarning {
   kind: WarningKind;
   id: number;

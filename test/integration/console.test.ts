@@ -1,15 +1,24 @@
 // The web console over real HTTP on a real database: sessions (stored hashed, cookie flags, log-out,
 // a revoked token or an ended session ending it), CSRF refusals, promotion from a set's page by role,
 // and what the pages show of sets, members, source ties, differences, hosts and components, with
-// strict query parameters and pagination. The browser tests (test/e2e/console.test.ts) drive the same
-// pages in Chromium.
+// strict query parameters and pagination; packages refused on entry (real uploads the entry checks
+// refuse), exceptions granted and removed through the console's forms by the roles that may, findings
+// and the exceptions covering them on a set's page, and the warnings of a real cleanup run. The browser
+// tests (test/e2e/console.test.ts) drive the same pages in Chromium.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleLogin, cookiesOf, postForm, postLogin, type ConsoleLogin } from '../support/console.ts';
 import { agentClient, createSetOf, insertPackages, machineId, report } from '../support/fleet.ts';
+import { buildPolicyRpms } from '../support/policy-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
+const day = 86_400_000;
 let server: TestServer;
+/** The cleanup's clock: moved ahead to make an upload an orphan. */
+let cleanupNow = new Date();
+/** rg-setuid (refused on entry by the default policy), rg-bare (accepted with warnings), rg-clean. */
+let rpms: Map<string, string>;
 const agents = new Map<string, Awaited<ReturnType<typeof agentClient>>>();
 
 const v1 = ['app-1.0-1.x86_64', 'libfoo-1.5-3.x86_64', 'tool-2.0-1.noarch', 'old-1.0-1.noarch'];
@@ -30,8 +39,17 @@ async function level(name: string, version: string): Promise<string> {
   return row!.level;
 }
 
+async function upload(file: string, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/api/v1/packages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-rpm' },
+    body: await readFile(file),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 beforeAll(async () => {
-  server = await startTestServer();
+  [server, rpms] = await Promise.all([startTestServer({ clock: () => cleanupNow }), buildPolicyRpms(['rg-setuid', 'rg-bare', 'rg-clean'])]);
   await insertPackages(server, ['app-1.1-1.src']);
   await createSetOf(server, 'shop', '1.0', v1);
   await createSetOf(server, 'shop', '1.1', v2);
@@ -46,7 +64,7 @@ beforeAll(async () => {
     agents.set(label, agent);
     await agent.post('/api/v1/hosts/report', report(label, [...packages], { set: 'shop/1.1' }));
   }
-});
+}, 300_000);
 afterAll(async () => {
   await server?.close();
 });
@@ -216,7 +234,9 @@ describe('pages', () => {
     expect(html).toContain(`href="/ui/hosts/${machineId('web-2')}"`);
     expect(t).toContain(`baseurl=${server.url}/repo/set/shop/1.1/`);
     expect(t).toContain('gpgcheck=1');
-    expect(t).toContain('Entry-check findings: not configured yet.');
+    // Synthetic members were never checked: no finding.
+    expect(t).toContain('Entry-check findings');
+    expect(t).toContain('tool 2.0-1 noarch qa_ready tool-2.0-1.src.rpm (not stored) none');
     const drifting = await page('/ui/sets/shop/1.1?drifting=true', admin);
     expect(drifting.html).toContain(machineId('web-2'));
     expect(drifting.html).not.toContain(machineId('web-1'));
@@ -274,5 +294,150 @@ describe('pages', () => {
     expect(t).toContain('1.1-1 src qa_ready shop/1.1 qa_ready none');
     expect((await page('/ui/components/nothing-here', admin)).status).toBe(404);
     expect(text((await page('/ui/components?name=lib', admin)).html)).toContain('libfoo');
+  });
+});
+
+describe('entry checks and exceptions', () => {
+  let rm: ConsoleLogin;
+  let bareNevra: string;
+  beforeAll(async () => {
+    rm = await consoleLogin(server.url, await server.tokenFor('release_manager', 'rm-rita'));
+    const developer = await server.tokenFor('developer', 'dev-dora');
+    const bare = await upload(rpms.get('rg-bare')!, developer);
+    expect(bare.status, JSON.stringify(bare.body)).toBe(201);
+    bareNevra = String(bare.body.nevra);
+    await server.admin.post('/api/v1/sets', { name: 'checked', version: '1', packages: [bareNevra], allowUnresolved: true, noSources: true });
+  });
+
+  async function exceptionCount(): Promise<number> {
+    const [row] = await server.database.sql<{ n: number }[]>`select count(*)::int as n from check_exceptions`;
+    return row!.n;
+  }
+
+  it('a package the entry checks refuse is listed on the overview with the finding that refused it, its uploader and when', async () => {
+    const developer = await server.tokenFor('developer', 'dev-dan');
+    const refused = await upload(rpms.get('rg-setuid')!, developer);
+    expect(refused.status).toBe(422);
+    const t = text((await page('/ui', rm)).html);
+    expect(t).toMatch(/Packages refused on entry lately Package Refused by Uploaded by When rg-setuid-1\.0-1\.\w+ setuid-file at \/usr\/share\/rg-setuid\/tool ?: a setuid file \(mode 4755\) dev-dan \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  });
+
+  it('a release manager grants an exception with the form: listed on the page and by the API, it covers the finding on the set page; removing it works', async () => {
+    const before = await page('/ui/exceptions', rm);
+    expect(before.html).toContain('action="/ui/exceptions"');
+    const granted = await postForm(server.url, '/ui/exceptions', rm, {
+      csrf: rm.csrf,
+      check: 'required-url',
+      package: 'rg-bare',
+      reason: 'upstream has no home page',
+      expires: '2099-12-31',
+      path: '',
+      untilVersion: '',
+    });
+    expect(granted.status).toBe(303);
+    const id = /^\/ui\/exceptions\?granted=(\d+)$/.exec(granted.headers.get('location') ?? '')?.[1];
+    expect(id, granted.headers.get('location') ?? '').toBeDefined();
+    const listed = text((await page(`/ui/exceptions?granted=${id}`, rm)).html);
+    expect(listed).toContain(`Exception ${id} is granted.`);
+    expect(listed).toMatch(new RegExp(`${id} required-url rg-bare — upstream has no home page active, until 2099-12-31 00:00 UTC by rm-rita, \\d{4}-`));
+    const api = (await server.admin.get<{ id: number; check: string; package: string; grantedBy: string; expires: string; state: string }[]>('/api/v1/exceptions')).body;
+    expect(api.find((e) => e.id === Number(id))).toMatchObject({ check: 'required-url', package: 'rg-bare', grantedBy: 'rm-rita', expires: '2099-12-31T00:00:00.000Z', state: 'active' });
+
+    // rg-bare was accepted with warnings before the exception: the set page shows them, and the exception covering one now.
+    const set = text((await page('/ui/sets/checked/1', rm)).html);
+    expect(set).toMatch(new RegExp(`required-url \\(warning\\): [^]*? covered now by exception ${id} \\(granted by rm-rita: upstream has no home page\\)`));
+    expect(set).not.toMatch(/required-packager \(warning\): [^:]*covered now/);
+
+    const removed = await postForm(server.url, `/ui/exceptions/${id}/remove`, rm, { csrf: rm.csrf });
+    expect(removed.status).toBe(303);
+    expect(removed.headers.get('location')).toBe(`/ui/exceptions?removed=${id}`);
+    const after = await page(`/ui/exceptions?removed=${id}`, rm);
+    expect(text(after.html)).toContain(`Exception ${id} is removed.`);
+    expect(after.html).not.toContain(`id="exception-${id}"`);
+    expect((await server.admin.get<{ id: number }[]>('/api/v1/exceptions')).body.map((e) => e.id)).not.toContain(Number(id));
+    const audit = await server.database.sql<{ action: string; actor: string }[]>`select action, actor from check_exception_audit where exception_id = ${Number(id)} order by id`;
+    expect(audit).toEqual([{ action: 'grant', actor: 'rm-rita' }, { action: 'remove', actor: 'rm-rita' }]);
+    expect(text((await page('/ui/sets/checked/1', rm)).html)).not.toContain('covered now');
+    // Removed once: a second removal finds nothing.
+    expect((await postForm(server.url, `/ui/exceptions/${id}/remove`, rm, { csrf: rm.csrf })).status).toBe(404);
+  });
+
+  it('a wrong field shows the form again with the reason and grants nothing', async () => {
+    const count = await exceptionCount();
+    for (const [fields, message] of [
+      [{ check: 'setuid-file', package: 'rg-setuid', reason: '' }, 'reason is required'],
+      [{ check: 'setuid-file', package: 'rg-setuid', reason: 'old', expires: '2001-01-01' }, 'expires is in the past'],
+      [{ check: 'setuid-file', package: 'rg-setuid', reason: 'x', path: 'relative/*' }, 'path: expected an absolute path or path glob'],
+      [{ check: 'setuid-file', package: 'rg-setuid', reason: 'x', extra: '1' }, 'unknown form field extra'],
+    ] as [Record<string, string>, string][]) {
+      const response = await postForm(server.url, '/ui/exceptions', rm, { csrf: rm.csrf, ...fields });
+      expect(response.status, message).toBe(400);
+      const html = await response.text();
+      expect(text(html)).toContain(message);
+      expect(html).not.toMatch(/at .*\.ts:\d+/);
+    }
+    // The form comes back as typed.
+    const again = await (await postForm(server.url, '/ui/exceptions', rm, { csrf: rm.csrf, check: 'setuid-file', package: 'rg-<b>', reason: '' })).text();
+    expect(again).toContain('value="rg-&lt;b&gt;"');
+    expect(await exceptionCount()).toBe(count);
+  });
+
+  it('qa and developer see no form and no remove button, and posting is refused with 403; a form without its CSRF token is refused', async () => {
+    const { id } = (await server.admin.post<{ id: number }>('/api/v1/exceptions', { check: 'setuid-file', package: 'rg-setuid', reason: 'reviewed' })).body;
+    for (const role of ['qa', 'developer'] as const) {
+      const login = await consoleLogin(server.url, await server.tokenFor(role));
+      const { html } = await page('/ui/exceptions', login);
+      expect(html).not.toContain('action="/ui/exceptions"');
+      expect(html).not.toContain('/remove"');
+      expect(text(html)).toContain(`Only admin, integ, release_manager may grant or remove exceptions; you are signed in as ${role}.`);
+      expect(text(html)).toContain('reviewed');
+      const count = await exceptionCount();
+      const grant = await postForm(server.url, '/ui/exceptions', login, { csrf: login.csrf, check: 'setuid-file', package: 'rg-setuid', reason: 'sneaky' });
+      expect(grant.status, role).toBe(403);
+      expect(text(await grant.text())).toContain(`role ${role} may not do this`);
+      const remove = await postForm(server.url, `/ui/exceptions/${id}/remove`, login, { csrf: login.csrf });
+      expect(remove.status, role).toBe(403);
+      expect(await exceptionCount()).toBe(count);
+    }
+    const count = await exceptionCount();
+    for (const fields of [{}, { csrf: 'forged' }] as Record<string, string>[]) {
+      const response = await postForm(server.url, '/ui/exceptions', rm, { ...fields, check: 'setuid-file', package: 'rg-setuid', reason: 'no token' });
+      expect(response.status).toBe(403);
+      expect(text(await response.text())).toContain('security token');
+      expect((await postForm(server.url, `/ui/exceptions/${id}/remove`, rm, fields)).status).toBe(403);
+    }
+    expect(await exceptionCount()).toBe(count);
+    expect((await server.admin.get<{ id: number }[]>('/api/v1/exceptions')).body.map((e) => e.id)).toContain(id);
+  });
+});
+
+describe('cleanup warnings', () => {
+  it('a warning the cleanup recorded shows on the cleanup page and the overview with its reason and date, as the API preview shows it', async () => {
+    const admin = await consoleLogin(server.url, server.adminToken);
+    expect(text((await page('/ui/cleanup', admin)).html)).toContain('Nothing is due for cleanup.');
+    // rg-clean goes in no set: 31 days on, it is an orphan.
+    const stored = await upload(rpms.get('rg-clean')!, await server.tokenFor('developer', 'dev-otto'));
+    expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+    const nevra = String(stored.body.nevra);
+    cleanupNow = new Date(Date.now() + 31 * day);
+    await server.admin.post('/api/v1/cleanup/run', {});
+    const preview = (await server.admin.get<{ waiting: { object: string; reason: string; dueAt: string | null }[] }>('/api/v1/cleanup')).body;
+    const warning = preview.waiting.find((w) => w.object === nevra)!;
+    expect(warning.reason).toMatch(/^orphan: in no set, stored on \d{4}-\d\d-\d\d \(more than 30 days ago\)$/);
+    const due = new Date(warning.dueAt!).toISOString();
+    const shown = `${due.slice(0, 10)} ${due.slice(11, 16)} UTC`;
+    const [pending] = await server.database.sql<{ n: number }[]>`select count(*)::int as n from cleanup_warnings where state = 'pending'`;
+
+    const t = text((await page('/ui/cleanup', admin)).html);
+    expect(t).toContain(`${nevra} (package) ${warning.reason}`);
+    expect(t).toMatch(new RegExp(`${nevra.replace(/[.]/g, '\\.')} \\(package\\) [^]*? \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC ${shown}`));
+    expect(t).toContain(`Showing 1–${pending!.n} of ${pending!.n}`);
+    const overview = text((await page('/ui', admin)).html);
+    expect(overview).toContain(`${pending!.n} pending warning${pending!.n === 1 ? '' : 's'}`);
+    expect(overview).toContain(nevra);
+
+    // Once the delay has passed it is due: the page says the next run deletes it.
+    cleanupNow = new Date(new Date(warning.dueAt!).getTime() + day);
+    expect(text((await page('/ui/cleanup', admin)).html)).toContain(`${shown} (due: the next run deletes it)`);
   });
 });

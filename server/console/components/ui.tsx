@@ -43,17 +43,6 @@ export function Empty(props: { children: Child }) {
   return <p class="empty">{props.children}</p>;
 }
 
-/** The state of a capability this server does not have yet (another part of rpmgate brings it). */
-export function NotConfigured(props: { what: string; children?: Child }) {
-  return (
-    <div class="notice not-configured" role="note">
-      <p>
-        <strong>{props.what}: not configured yet.</strong> {props.children}
-      </p>
-    </div>
-  );
-}
-
 export function Flash(props: { kind: 'ok' | 'error'; children: Child }) {
   return (
     <div class={`flash flash-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>

@@ -9,7 +9,7 @@ import { latestPromotions, levelOrder, setsPerLevel } from '../../services/set-l
 import { Layout } from '../components/layout.tsx';
 import { Empty, LevelBadge, StatusBadge, TableRegion, Time, hostHref, setHref, setRefHref } from '../components/ui.tsx';
 import type { PageContext } from '../env.ts';
-import { CleanupNotices, loadCleanupNotices } from '../sections/cleanup-warnings.tsx';
+import { CleanupNoticeTable, loadCleanupNotices } from '../sections/cleanup-warnings.tsx';
 import { MirrorSyncs, loadMirrorSync } from '../sections/mirror-sync.tsx';
 import { RefusedUploads, loadRefusedUploads } from '../sections/refused-uploads.tsx';
 import { SigningKey } from '../sections/signing-key.tsx';
@@ -125,11 +125,19 @@ export async function overviewPage(ctx: AppContext, page: PageContext) {
       <div class="grid-2">
         <section aria-labelledby="refused-heading">
           <h2 id="refused-heading">Packages refused on entry lately</h2>
-          <RefusedUploads data={refused} />
+          <RefusedUploads refused={refused} />
         </section>
         <section aria-labelledby="cleanup-heading">
           <h2 id="cleanup-heading">Pending cleanup</h2>
-          <CleanupNotices data={cleanup} />
+          {cleanup.total > 0 ? (
+            <p>
+              <a href="/ui/cleanup">
+                <strong>{cleanup.total.toLocaleString('en')}</strong> pending warning{cleanup.total === 1 ? '' : 's'}
+              </a>
+              {cleanup.total > cleanup.notices.length ? `; the first ${cleanup.notices.length}:` : ':'}
+            </p>
+          ) : null}
+          <CleanupNoticeTable notices={cleanup.notices} />
         </section>
       </div>
 
@@ -140,7 +148,7 @@ export async function overviewPage(ctx: AppContext, page: PageContext) {
         </section>
         <section aria-labelledby="mirrors-heading">
           <h2 id="mirrors-heading">Mirrors</h2>
-          <MirrorSyncs data={mirrors} />
+          <MirrorSyncs mirrors={mirrors} />
         </section>
       </div>
     </Layout>

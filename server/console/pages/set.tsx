@@ -12,7 +12,7 @@ import { promotionChoices, type PromotionChoice } from '../../services/promotion
 import { renderRepoFileFor, repoFilePath } from '../../services/repo-file.ts';
 import { diffWithPreviousVersion, getSetPage, setHostsPage, type PreviousVersionDiff } from '../../services/set-listings.ts';
 import { Layout } from '../components/layout.tsx';
-import { Empty, Flash, LevelBadge, NotConfigured, Pagination, StatusBadge, TableRegion, Time, componentHref, hostHref, setHref } from '../components/ui.tsx';
+import { Empty, Flash, LevelBadge, Pagination, StatusBadge, TableRegion, Time, componentHref, hostHref, setHref } from '../components/ui.tsx';
 import type { PageContext } from '../env.ts';
 import { offsetOf, paged } from '../paging.ts';
 import { field, readQuery } from '../params.ts';
@@ -44,7 +44,7 @@ export async function setPage(ctx: AppContext, page: PageContext, name: string, 
   const [previous, hosts, findings] = await Promise.all([
     diffWithPreviousVersion(ctx.sql, set),
     setHostsPage(ctx.sql, set.id, { driftingOnly: query.drifting, limit: hostPageSize, offset: offsetOf(query.hosts, hostPageSize) }),
-    loadEntryFindings(ctx, detail.members.map((m) => m.id)),
+    loadEntryFindings(ctx, detail.members),
   ]);
   const flash = options.flash ?? (query.promoted ? { kind: 'ok' as const, text: `${set.name}/${set.version} is now at ${query.promoted}.` } : null);
   const repoText = renderRepoFileFor({ kind: 'set', name: set.name, version: set.version }, { base: options.base, title: `set ${set.name}/${set.version}`, needsAuth: ctx.config.repoAuth });
@@ -95,8 +95,7 @@ export async function setPage(ctx: AppContext, page: PageContext, name: string, 
 
       <section aria-labelledby="members-heading">
         <h2 id="members-heading">Members</h2>
-        {findings.configured ? null : <NotConfigured what="Entry-check findings">Findings and exceptions per package will show in this table once entry checks run on this server.</NotConfigured>}
-        <Members rows={detail.members} findings={findings.configured ? findings.data : null} />
+        <Members rows={detail.members} findings={findings} />
         <Pagination paged={paged(detail.members, detail.memberCount, query.members, memberPageSize)} url={page.url} param="members" label="Pages of members" />
       </section>
 
@@ -190,7 +189,7 @@ function sourceTie(member: SetMemberDetailRow) {
   );
 }
 
-function Members(props: { rows: SetMemberDetailRow[]; findings: Map<number, EntryFinding[]> | null }) {
+function Members(props: { rows: SetMemberDetailRow[]; findings: Map<number, EntryFinding[]> }) {
   if (props.rows.length === 0) return <Empty>No member on this page.</Empty>;
   return (
     <TableRegion label="Members">
@@ -202,7 +201,7 @@ function Members(props: { rows: SetMemberDetailRow[]; findings: Map<number, Entr
             <th scope="col">Arch</th>
             <th scope="col">Level reached</th>
             <th scope="col">Source</th>
-            {props.findings ? <th scope="col">Findings</th> : null}
+            <th scope="col">Entry-check findings</th>
           </tr>
         </thead>
         <tbody>
@@ -217,11 +216,9 @@ function Members(props: { rows: SetMemberDetailRow[]; findings: Map<number, Entr
                 <LevelBadge level={levelFromRank(member.level_rank)} />
               </td>
               <td>{sourceTie(member)}</td>
-              {props.findings ? (
-                <td>
-                  <FindingsCell findings={props.findings.get(member.id)} />
-                </td>
-              ) : null}
+              <td>
+                <FindingsCell findings={props.findings.get(member.id)} />
+              </td>
             </tr>
           ))}
         </tbody>

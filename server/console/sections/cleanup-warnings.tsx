@@ -1,52 +1,75 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-// Cleanup notices (retention, issue 14): what is due to be removed, why and when. On the overview (the
-// pending count and the nearest) and on the Cleanup page (all of them, a page at a time).
-// Not wired yet: this server has no retention service. Wiring: loadCleanupNotices reads the planned
-// items through it (GET /api/v1/cleanup's service, as of now), nearest first, `limit` from `offset`.
+// Cleanup warnings (retention, issue 14): what the cleanup warned it will delete, why (the rule and its
+// reason) and when, read from the pending warnings its runs recorded (cleanup_warnings), a page at a
+// time. On the overview (the count and the first few) and on the Cleanup page (all of them). These are
+// the warnings `rpmgate cleanup --dry-run` lists as due or waiting; what the next run would newly warn
+// about is computed over the whole store, so it stays with the dry run.
 import type { AppContext } from '../../context.ts';
-import { Empty, NotConfigured, TableRegion, Time } from '../components/ui.tsx';
-import { notConfigured, type SectionData } from './section.ts';
+import { pendingWarningsPage, type WarningRule } from '../../db/retention.ts';
+import { Empty, TableRegion, Time } from '../components/ui.tsx';
 
 export interface CleanupNotice {
+  kind: 'set' | 'package';
   what: string;
-  phase: string;
+  rule: WarningRule;
   reason: string;
-  due: Date;
+  warnedAt: Date;
+  /** Deleted on or after this if still eligible; null while the warning's mail is not delivered. */
+  due: Date | null;
+  /** Due already: the next run deletes it (if still eligible). */
+  dueNow: boolean;
 }
 
-export async function loadCleanupNotices(
-  _ctx: AppContext,
-  _page: { limit: number; offset: number },
-): Promise<SectionData<{ total: number; notices: CleanupNotice[] }>> {
-  return notConfigured;
+export interface CleanupNotices {
+  total: number;
+  notices: CleanupNotice[];
 }
 
-export function CleanupNotices(props: { data: SectionData<{ total: number; notices: CleanupNotice[] }> }) {
-  if (!props.data.configured) {
-    return <NotConfigured what="Cleanup">Warnings about sets and packages due for removal will appear here once cleanup rules are set on this server.</NotConfigured>;
-  }
-  const { notices } = props.data.data;
-  if (notices.length === 0) return <Empty>Nothing is due for cleanup.</Empty>;
+export async function loadCleanupNotices(ctx: AppContext, page: { limit: number; offset: number }): Promise<CleanupNotices> {
+  const { total, rows } = await pendingWarningsPage(ctx.sql, page);
+  // The cleanup's own clock (tests and dry runs may move it), so "due" here means what the run will do.
+  const now = ctx.cleanup.clock().getTime();
+  return {
+    total,
+    notices: rows.map((row) => ({
+      kind: row.kind,
+      what: row.object,
+      rule: row.rule,
+      reason: row.reason,
+      warnedAt: new Date(row.warned_at),
+      due: row.due_at === null ? null : new Date(row.due_at),
+      dueNow: row.due_at !== null && new Date(row.due_at).getTime() <= now,
+    })),
+  };
+}
+
+export function CleanupNoticeTable(props: { notices: CleanupNotice[] }) {
+  if (props.notices.length === 0) return <Empty>Nothing is due for cleanup.</Empty>;
   return (
-    <TableRegion label="Cleanup notices">
+    <TableRegion label="Cleanup warnings">
       <table>
         <thead>
           <tr>
             <th scope="col">What</th>
-            <th scope="col">Phase</th>
             <th scope="col">Why</th>
-            <th scope="col">Due</th>
+            <th scope="col">Warned</th>
+            <th scope="col">Deleted from</th>
           </tr>
         </thead>
         <tbody>
-          {notices.map((notice) => (
+          {props.notices.map((notice) => (
             <tr>
-              <td class="mono">{notice.what}</td>
-              <td>{notice.phase}</td>
+              <td>
+                <span class="mono">{notice.what}</span> <span class="muted">({notice.kind})</span>
+              </td>
               <td>{notice.reason}</td>
               <td>
-                <Time at={notice.due} />
+                <Time at={notice.warnedAt} />
+              </td>
+              <td>
+                {notice.due ? <Time at={notice.due} /> : <span class="muted">the warning's delay starts when its mail is delivered</span>}
+                {notice.dueNow ? <strong> (due: the next run deletes it)</strong> : null}
               </td>
             </tr>
           ))}

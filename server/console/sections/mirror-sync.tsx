@@ -4,8 +4,7 @@
 // last good sync and the outcome of its last attempt (GET /api/v1/mirrors's query).
 import type { AppContext } from '../../context.ts';
 import { listMirrors } from '../../db/mirrors.ts';
-import { Empty, NotConfigured, TableRegion, Time } from '../components/ui.tsx';
-import type { SectionData } from './section.ts';
+import { Empty, TableRegion, Time } from '../components/ui.tsx';
 
 export interface MirrorSync {
   name: string;
@@ -14,24 +13,18 @@ export interface MirrorSync {
   outcome: string;
 }
 
-export async function loadMirrorSync(ctx: AppContext): Promise<SectionData<MirrorSync[]>> {
+export async function loadMirrorSync(ctx: AppContext): Promise<MirrorSync[]> {
   const mirrors = await listMirrors(ctx.sql);
-  return {
-    configured: true,
-    data: mirrors.map((mirror) => ({
-      name: mirror.name,
-      baseurl: mirror.baseurl,
-      lastSyncAt: mirror.synced_at,
-      outcome: mirror.last_error ? `failed: ${mirror.last_error}` : mirror.synced_at ? `${mirror.packages} packages, ${mirror.cached} cached` : 'never synced',
-    })),
-  };
+  return mirrors.map((mirror) => ({
+    name: mirror.name,
+    baseurl: mirror.baseurl,
+    lastSyncAt: mirror.synced_at,
+    outcome: mirror.last_error ? `failed: ${mirror.last_error}` : mirror.synced_at ? `${mirror.packages} packages, ${mirror.cached} cached` : 'never synced',
+  }));
 }
 
-export function MirrorSyncs(props: { data: SectionData<MirrorSync[]> }) {
-  if (!props.data.configured) {
-    return <NotConfigured what="Mirrors">Upstream mirrors and their last synchronisation will be shown here once mirrors can be added to this server.</NotConfigured>;
-  }
-  if (props.data.data.length === 0) return <Empty>No mirror is configured.</Empty>;
+export function MirrorSyncs(props: { mirrors: MirrorSync[] }) {
+  if (props.mirrors.length === 0) return <Empty>No mirror is configured.</Empty>;
   return (
     <TableRegion label="Mirrors">
       <table>
@@ -44,7 +37,7 @@ export function MirrorSyncs(props: { data: SectionData<MirrorSync[]> }) {
           </tr>
         </thead>
         <tbody>
-          {props.data.data.map((mirror) => (
+          {props.mirrors.map((mirror) => (
             <tr>
               <td>{mirror.name}</td>
               <td class="mono">{mirror.baseurl}</td>

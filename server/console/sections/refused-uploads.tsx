@@ -1,44 +1,68 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-// Packages refused on entry lately (entry checks, issue 11), on the overview.
-// Not wired yet: this server has no entry-check service. Wiring: loadRefusedUploads reads the latest
-// refused uploads through that service, newest first, at most `limit`.
+// Packages refused on entry lately (entry checks, issue 11), on the overview: the latest refusals the
+// upload service recorded (entry_refusals), each with the findings that refused it.
 import type { AppContext } from '../../context.ts';
-import { Empty, NotConfigured, TableRegion, Time } from '../components/ui.tsx';
-import { notConfigured, type SectionData } from './section.ts';
+import { latestRefusals } from '../../db/entry-refusals.ts';
+import { Empty, TableRegion, Time } from '../components/ui.tsx';
+
+/** Refusing findings shown per refusal; the rest are counted. */
+const findingsShown = 3;
+
+export interface RefusingFinding {
+  check: string;
+  message: string;
+  path: string | null;
+}
 
 export interface RefusedUpload {
-  file: string;
+  package: string;
   by: string;
   at: Date;
-  checks: string[];
+  /** The errors no exception waived: what refused it. */
+  findings: RefusingFinding[];
 }
 
-export async function loadRefusedUploads(_ctx: AppContext, _limit: number): Promise<SectionData<RefusedUpload[]>> {
-  return notConfigured;
+export async function loadRefusedUploads(ctx: AppContext, limit: number): Promise<RefusedUpload[]> {
+  const rows = await latestRefusals(ctx.sql, limit);
+  return rows.map((row) => ({
+    package: row.nevra,
+    by: row.uploaded_by,
+    at: row.refused_at,
+    findings: row.findings
+      .filter((finding) => finding.severity === 'error' && finding.waivedBy === undefined)
+      .map((finding) => ({ check: finding.check, message: finding.message, path: finding.path ?? null })),
+  }));
 }
 
-export function RefusedUploads(props: { data: SectionData<RefusedUpload[]> }) {
-  if (!props.data.configured) {
-    return <NotConfigured what="Entry checks">Packages refused on entry will be listed here once entry checks run on this server.</NotConfigured>;
-  }
-  if (props.data.data.length === 0) return <Empty>No package was refused lately.</Empty>;
+export function RefusedUploads(props: { refused: RefusedUpload[] }) {
+  if (props.refused.length === 0) return <Empty>No package was refused lately.</Empty>;
   return (
     <TableRegion label="Packages refused on entry">
       <table>
         <thead>
           <tr>
-            <th scope="col">File</th>
-            <th scope="col">Failed checks</th>
-            <th scope="col">By</th>
+            <th scope="col">Package</th>
+            <th scope="col">Refused by</th>
+            <th scope="col">Uploaded by</th>
             <th scope="col">When</th>
           </tr>
         </thead>
         <tbody>
-          {props.data.data.map((refused) => (
+          {props.refused.map((refused) => (
             <tr>
-              <td class="mono">{refused.file}</td>
-              <td>{refused.checks.join(', ')}</td>
+              <td class="mono">{refused.package}</td>
+              <td>
+                <ul class="plain">
+                  {refused.findings.slice(0, findingsShown).map((finding) => (
+                    <li>
+                      <code>{finding.check}</code>
+                      {finding.path ? <> at <code>{finding.path}</code></> : null}: {finding.message}
+                    </li>
+                  ))}
+                  {refused.findings.length > findingsShown ? <li class="muted">and {refused.findings.length - findingsShown} more</li> : null}
+                </ul>
+              </td>
               <td>{refused.by}</td>
               <td>
                 <Time at={refused.at} />

@@ -2,7 +2,7 @@
 // (INTERFACE.md); every grant and removal is audited (check_exception_audit). Reading: any reader.
 import { createRoute } from '@hono/zod-openapi';
 import { RpmgateError } from '../../../common/errors.ts';
-import { exceptionState, grantException, listExceptions, removeException, type ExceptionRow } from '../../checks/exceptions.ts';
+import { exceptionGrantRoles, exceptionState, expiryOf, grantException, listExceptions, removeException, type ExceptionRow } from '../../checks/exceptions.ts';
 import { recheckStore } from '../../checks/recheck.ts';
 import type { AppContext } from '../../context.ts';
 import { allow } from '../auth.ts';
@@ -11,7 +11,7 @@ import { exceptionParams, grantExceptionBody, recheckBody } from '../schemas/exc
 import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
-const grantRoles = ['admin', 'integ', 'release_manager'] as const;
+const grantRoles = exceptionGrantRoles;
 
 export function exceptionRoutes(ctx: AppContext) {
   const routes = apiRouter();
@@ -25,8 +25,7 @@ export function exceptionRoutes(ctx: AppContext) {
   });
   routes.openapi(grant, async (c) => {
     const body = c.req.valid('json');
-    const expires = body.expires === undefined ? undefined : new Date(body.expires);
-    if (expires && expires <= new Date()) throw new RpmgateError('bad_request', 'expires is in the past: the exception would never apply', { field: 'expires' });
+    const expires = expiryOf(body.expires, new Date());
     const row = await grantException(ctx.sql, { ...body, expires }, c.get('principal')!.name);
     return c.json(exceptionView(row), 201);
   });
