@@ -2,18 +2,22 @@
 // with real packages: a release manager logs in, finds a drifting host from the overview, opens its
 // set, promotes it and sees the level change on the page and in the level repository's repodata; a
 // qa person sees the next step disabled with the reason; the component page; a form without its CSRF
-// token refused; axe-core finds no serious or critical violation on any page; screenshots of every page
-// at laptop and phone sizes are written to test-artifacts/console/.
+// token refused; an exception granted and removed with the console's forms; a package refused on entry
+// on the overview and a cleanup warning on the cleanup page; axe-core finds no serious or critical
+// violation on any page, each with content; screenshots of every page at laptop and phone sizes are
+// written to test-artifacts/console/.
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { axeViolations, chromiumMissing, launchChromium, screenshotBoth, viewports } from '../support/browser.ts';
 import { machineId, report } from '../support/fleet.ts';
+import { buildPolicyRpms } from '../support/policy-rpms.ts';
 import { toolsRequired } from '../support/requirements.ts';
 import { missingRpmTools } from '../support/rpm-tools.ts';
 import { fetchPrimaryEntries } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { insertSyntheticPackage } from '../support/synthetic-package.ts';
 
 const missing = [await chromiumMissing(), ...(await missingRpmTools()).filter((tool) => tool === 'rpmbuild').map((tool) => `${tool} is not installed`)].filter(
   (reason): reason is string => reason !== null,
@@ -33,7 +37,8 @@ let hello: { old: string; next: string; oldVersion: string; nextVersion: string 
 
 beforeAll(async () => {
   if (missing.length > 0) return;
-  [server, fixtures, browser] = await Promise.all([startTestServer(), buildFixtures(), launchChromium()]);
+  let policyRpms: Map<string, string>;
+  [server, fixtures, browser, policyRpms] = await Promise.all([startTestServer(), buildFixtures(), launchChromium(), buildPolicyRpms(['rg-setuid'])]);
   const integ = await server.clientFor('integ');
   for (const fixture of fixtures.packages) await integ.request('POST', '/api/v1/packages', { body: await readFile(fixture.path) });
   const versions = fixtures.allNamed('rg-hello');
@@ -50,7 +55,14 @@ beforeAll(async () => {
   await (await server.clientFor('agent')).post('/api/v1/hosts/report', report('app-stale', [tupleOf(old), epochTuple], { set: 'demo/2' }));
   rmToken = await server.tokenFor('release_manager', 'rm-alice');
   qaToken = await server.tokenFor('qa', 'qa-bob');
-});
+  // A package the entry checks refuse (a setuid file), an exception, and a cleanup warning: an orphan
+  // stored long ago (synthetic packages are dated 1970), warned about by a real cleanup run.
+  const refused = await integ.request('POST', '/api/v1/packages', { body: await readFile(policyRpms.get('rg-setuid')!), accept: [422] });
+  expect(refused.status).toBe(422);
+  await integ.post('/api/v1/exceptions', { check: 'rpmlint-skipped', package: 'rg-*', reason: 'rpmlint is off on the test server' });
+  await insertSyntheticPackage(server.database.sql, { name: 'rg-forgotten', version: '0.9', arch: 'noarch' });
+  await server.admin.post('/api/v1/cleanup/run', {});
+}, 300_000);
 afterAll(async () => {
   for (const context of contexts) await context.close();
   await browser?.close();
@@ -156,6 +168,43 @@ describe.skipIf(missing.length > 0)('web console in Chromium', () => {
     expect(await page.getByRole('main').innerText()).toContain('security token');
     const [row] = await server.database.sql<{ level: string }[]>`select level from package_sets where name = 'demo' and version = '2'`;
     expect(row!.level).toBe('pre_release');
+  });
+
+  it('a release manager grants an exception with the form and removes it; the overview lists the refused package', async () => {
+    const page = await loggedIn(rmToken);
+    const refused = page.getByRole('region', { name: 'Packages refused on entry', exact: true });
+    expect(await refused.innerText()).toMatch(/rg-setuid-1\.0-1\.\w+\s+setuid-file at \/usr\/share\/rg-setuid\/tool/);
+    await page.goto(`${server.url}/ui/exceptions`);
+    await page.getByLabel('Check (id or glob)').fill('setuid-file');
+    await page.getByLabel('Package (name or glob)').fill('rg-setuid');
+    await page.getByLabel('File path glob (optional)').fill('/usr/share/rg-setuid/*');
+    await page.getByLabel('Reason').fill('vendor tool, reviewed');
+    await page.getByLabel('Expires (optional)').fill('2099-12-31');
+    await page.getByRole('button', { name: 'Grant exception' }).click();
+    await page.waitForURL(/\/ui\/exceptions\?granted=\d+$/);
+    const id = new URL(page.url()).searchParams.get('granted')!;
+    expect((await page.getByRole('status').innerText()).trim()).toBe(`Exception ${id} is granted.`);
+    expect(await page.locator(`#exception-${id}`).innerText()).toMatch(/setuid-file\s+rg-setuid\s+\/usr\/share\/rg-setuid\/\*\s+vendor tool, reviewed\s+active, until 2099-12-31/);
+    await expectAccessible(page);
+    // The remove form asks for confirmation first (console.js).
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Remove exception ${id}` }).click();
+    await page.waitForURL(`${server.url}/ui/exceptions?removed=${id}`);
+    expect(await page.locator(`#exception-${id}`).count()).toBe(0);
+    const [row] = await server.database.sql<{ removed_by: string }[]>`select removed_by from check_exceptions where id = ${Number(id)}`;
+    expect(row!.removed_by).toBe('rm-alice');
+  });
+
+  it('a qa person sees the exceptions but no form, and the cleanup warning with its reason and date', async () => {
+    const page = await loggedIn(qaToken);
+    await page.goto(`${server.url}/ui/exceptions`);
+    expect(await page.getByRole('button', { name: 'Grant exception' }).count()).toBe(0);
+    expect(await page.locator('#grant-reason').innerText()).toBe('Only admin, integ, release_manager may grant or remove exceptions; you are signed in as qa.');
+    expect(await page.getByRole('region', { name: 'Exceptions' }).innerText()).toContain('rpmlint is off on the test server');
+    await page.goto(`${server.url}/ui/cleanup`);
+    const warning = page.getByRole('row', { name: /rg-forgotten-0\.9-1\.noarch/ });
+    expect(await warning.innerText()).toMatch(/orphan: in no set, stored on 1970-01-01 \(more than 30 days ago\)\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await expectAccessible(page);
   });
 
   it('every other page is accessible and readable at laptop and phone sizes', async () => {
