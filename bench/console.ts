@@ -8,7 +8,10 @@
 // version sharing 45 with the one before, levels spread from release to integ, promotion history)
 // written as createSet writes them, and the fleet of test/support/fleet-model.ts (two versions of a
 // 300-package set, hosts drifted in known ways) reported over HTTP by agents, as in bench:fleet. The
-// server runs in a child process on an embedded PostgreSQL (or DATABASE_URL).
+// entry checks' and the cleanup's records are written as their services write them: a finding or two
+// kept with every package, 20,000 refused uploads, 400 exceptions (100 of them removed), and 5,000
+// pending cleanup warnings. The server runs in a child process on an embedded PostgreSQL (or
+// DATABASE_URL).
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -118,6 +121,8 @@ async function main(): Promise<void> {
     );
     // A tenth of the fleet reports once more with one package updated: hosts get a history.
     for (let i = 0; i < hostCount; i += 10) await api(url, tokens[i]!, 'POST', '/api/v1/hosts/report', model.updatedHost(i).report);
+    log('entry-check findings, refusals, exceptions, cleanup warnings');
+    await writeChecksAndWarnings(sql, corpus.ids);
     log('vacuum analyze');
     await sql`vacuum (analyze)`;
 
@@ -145,8 +150,10 @@ async function main(): Promise<void> {
       ['hosts, page 150', '/ui/hosts?page=150'],
       ['host page (drifting, ~1,500 packages, history)', `/ui/hosts/${fleetMachineId(10)}`],
       ['host page, inventory page 10', `/ui/hosts/${fleetMachineId(10)}?inventory=10`],
-      ['exceptions', '/ui/exceptions'],
-      ['cleanup', '/ui/cleanup'],
+      ['exceptions (300 live)', '/ui/exceptions'],
+      ['exceptions, page 6', '/ui/exceptions?page=6'],
+      ['cleanup warnings (5,000 pending)', '/ui/cleanup'],
+      ['cleanup warnings, page 100', '/ui/cleanup?page=100'],
       ['log-in form', '/ui/login'],
     ];
     const timings: Timing[] = [];
@@ -204,6 +211,41 @@ async function writeSets(sql: Sql, ids: number[], products: number, versions: nu
   }
   await refreshPackageLevels(sql, ids);
   await bumpRepoGeneration(sql, 'levels');
+}
+
+/**
+ * What the entry checks and the cleanup leave behind on a busy store: every package kept with the
+ * finding that rpmlint was skipped (every tenth one also a missing URL), 20,000 refusals of two errors
+ * each, 300 live exceptions (globs over package names) and 100 removed, and 5,000 pending warnings.
+ */
+async function writeChecksAndWarnings(sql: Sql, ids: number[]): Promise<void> {
+  await sql`
+    insert into package_findings (package_id, position, check_id, severity, path, message)
+    select id, 0, 'rpmlint-skipped', 'warning', null, 'not checked by rpmlint: rpmlint is turned off on the server (RPMGATE_RPMLINT=off)'
+    from unnest(${ids}::bigint[]) as id`;
+  await sql`
+    insert into package_findings (package_id, position, check_id, severity, path, message)
+    select id, 1, 'required-url', 'warning', null, 'the URL tag is empty or missing'
+    from unnest(${ids}::bigint[]) with ordinality as t(id, n) where n % 10 = 0`;
+  await sql`
+    insert into entry_refusals (nevra, uploaded_by, refused_at, findings)
+    select 'refused-' || n || '-1.0-1.x86_64', 'dev-' || (n % 50), now() - n * interval '1 minute',
+           jsonb_build_array(
+             jsonb_build_object('check', 'setuid-file', 'severity', 'error', 'message', 'a setuid file (mode 4755)', 'path', '/usr/bin/tool' || n),
+             jsonb_build_object('check', 'forbidden-path', 'severity', 'error', 'message', 'a file under /usr/local', 'path', '/usr/local/lib/x' || n))
+    from generate_series(1, 20000) as n`;
+  const names = Array.from({ length: 400 }, (_, i) => benchPackageName(i * 250).slice(0, 10));
+  await sql`
+    insert into check_exceptions (check_id, package_glob, reason, granted_by, expires_at, removed_at, removed_by)
+    select case when n % 2 = 0 then 'required-url' else 'rpmlint:*' end, name || '*', 'benchmark exception ' || n, 'bench',
+           case when n % 3 = 0 then now() + interval '90 days' end,
+           case when n > 300 then now() end, case when n > 300 then 'bench' end
+    from unnest(${names}::text[]) with ordinality as t(name, n)`;
+  await sql`
+    insert into cleanup_warnings (kind, package_id, object, rule, reason, bytes, warned_at, notified_at, due_at)
+    select 'package', p.id, p.nevra, 'orphan', 'orphan: in no set, stored on 2024-01-01 (more than 30 days ago)', p.size,
+           now() - interval '3 days', now() - interval '3 days', now() + interval '11 days'
+    from packages p where p.id = any(${ids.slice(-5000)}::bigint[])`;
 }
 
 async function api(url: string, token: string, method: string, apiPath: string, body: unknown): Promise<void> {

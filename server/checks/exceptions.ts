@@ -101,16 +101,27 @@ export function exceptionState(row: ExceptionRow, now: Date): ExceptionState {
   return 'active';
 }
 
+/** Exceptions with their globs compiled, to match many packages' findings (a set's page) at the cost of one compilation. */
+export interface CompiledExceptions {
+  rules: { row: ExceptionRow; check: RegExp; pkg: RegExp; path: RegExp | null }[];
+}
+
+export function compileExceptions(exceptions: ExceptionRow[]): CompiledExceptions {
+  return {
+    rules: exceptions.map((row) => ({
+      row,
+      check: globToRegExp(row.check_id),
+      pkg: globToRegExp(row.package_glob),
+      path: row.path_glob === null ? null : globToRegExp(row.path_glob),
+    })),
+  };
+}
+
 /** Marks the findings an exception covers with waivedBy; the first matching exception (oldest) wins. */
-export function applyExceptions(findings: Finding[], exceptions: ExceptionRow[], pkg: { name: string; version: string }): Finding[] {
-  const compiled = exceptions.map((row) => ({
-    row,
-    check: globToRegExp(row.check_id),
-    pkg: globToRegExp(row.package_glob),
-    path: row.path_glob === null ? null : globToRegExp(row.path_glob),
-  }));
+export function applyExceptions(findings: Finding[], exceptions: ExceptionRow[] | CompiledExceptions, pkg: { name: string; version: string }): Finding[] {
+  const compiled = Array.isArray(exceptions) ? compileExceptions(exceptions) : exceptions;
   return findings.map((finding) => {
-    const match = compiled.find(
+    const match = compiled.rules.find(
       ({ row, check, pkg: name, path }) =>
         check.test(finding.check) &&
         name.test(pkg.name) &&

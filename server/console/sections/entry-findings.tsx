@@ -5,7 +5,7 @@
 // members), the exception that waived each at entry, and, for a finding not waived then, a live
 // exception that covers it today (granted since).
 import type { AppContext } from '../../context.ts';
-import { applyExceptions, liveExceptions } from '../../checks/exceptions.ts';
+import { applyExceptions, compileExceptions, liveExceptions } from '../../checks/exceptions.ts';
 import { findingsOfPackages } from '../../db/package-findings.ts';
 
 export interface EntryFinding {
@@ -22,12 +22,12 @@ export interface EntryFinding {
 export async function loadEntryFindings(ctx: AppContext, members: readonly { id: number; name: string; version: string }[]): Promise<Map<number, EntryFinding[]>> {
   const recorded = await findingsOfPackages(ctx.sql, members.map((member) => member.id));
   const open = [...recorded.values()].some((findings) => findings.some((finding) => finding.waivedBy === undefined));
-  const exceptions = open ? await liveExceptions(ctx.sql, new Date()) : [];
+  const exceptions = compileExceptions(open ? await liveExceptions(ctx.sql, new Date()) : []);
   const shown = new Map<number, EntryFinding[]>();
   for (const member of members) {
     const findings = recorded.get(member.id);
     if (!findings) continue;
-    const today = exceptions.length > 0 ? applyExceptions(findings, exceptions, member) : [];
+    const today = exceptions.rules.length > 0 ? applyExceptions(findings, exceptions, member) : [];
     shown.set(
       member.id,
       findings.map((finding, index) => ({
