@@ -77,7 +77,7 @@ export async function listExceptions(sql: Queryable, options: { includeRemoved?:
 }
 
 /** One page of the exceptions not removed, newest first, and how many there are (the live index). */
-export async function exceptionsPage(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: ExceptionRow[] }> {
+export async function listExceptionsPage(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: ExceptionRow[] }> {
   const [rows, [count]] = await Promise.all([
     sql<ExceptionRow[]>`select * from check_exceptions where removed_at is null order by id desc limit ${page.limit} offset ${page.offset}`,
     sql<{ total: number }[]>`select count(*)::int as total from check_exceptions where removed_at is null`,

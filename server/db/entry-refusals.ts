@@ -12,7 +12,7 @@ export interface RefusalRow {
 }
 
 /** The latest refusals, newest first (entry_refusals_refused_at_idx). */
-export async function latestRefusals(sql: Queryable, limit: number): Promise<RefusalRow[]> {
+export async function listLatestRefusals(sql: Queryable, limit: number): Promise<RefusalRow[]> {
   return sql<RefusalRow[]>`
     select id, nevra, uploaded_by, refused_at, findings from entry_refusals order by refused_at desc, id desc limit ${limit}`;
 }

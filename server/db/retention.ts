@@ -109,7 +109,7 @@ export async function* streamPendingWarnings(sql: Queryable): AsyncGenerator<War
  * One page of the pending warnings, oldest first (warnings of one run share their dates, so this is
  * nearly nearest-due first), and how many there are: both read from cleanup_warnings_state_idx.
  */
-export async function pendingWarningsPage(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: WarningRow[] }> {
+export async function listPendingWarnings(sql: Queryable, page: { limit: number; offset: number }): Promise<{ total: number; rows: WarningRow[] }> {
   const [rows, [count]] = await Promise.all([
     sql<WarningRow[]>`
       select ${sql(warningColumns)}, bytes::float8 as bytes from cleanup_warnings where state = 'pending'

@@ -6,7 +6,7 @@
 // the warnings `rpmgate cleanup --dry-run` lists as due or waiting; what the next run would newly warn
 // about is computed over the whole store, so it stays with the dry run.
 import type { AppContext } from '../../context.ts';
-import { pendingWarningsPage, type WarningRule } from '../../db/retention.ts';
+import { listPendingWarnings, type WarningRule } from '../../db/retention.ts';
 import { Empty, TableRegion, Time } from '../components/ui.tsx';
 
 export interface CleanupNotice {
@@ -27,7 +27,7 @@ export interface CleanupNotices {
 }
 
 export async function loadCleanupNotices(ctx: AppContext, page: { limit: number; offset: number }): Promise<CleanupNotices> {
-  const { total, rows } = await pendingWarningsPage(ctx.sql, page);
+  const { total, rows } = await listPendingWarnings(ctx.sql, page);
   // The cleanup's own clock (tests and dry runs may move it), so "due" here means what the run will do.
   const now = ctx.cleanup.clock().getTime();
   return {

@@ -5,7 +5,7 @@
 // that may (admin, integ, release_manager); both post to /ui/exceptions with the session's CSRF token
 // and call the same service as POST and DELETE /api/v1/exceptions. Other roles see who may.
 import type { Role } from '../../../common/roles.ts';
-import { exceptionGrantRoles, exceptionState, exceptionsPage, type ExceptionState } from '../../checks/exceptions.ts';
+import { exceptionGrantRoles, exceptionState, listExceptionsPage, type ExceptionState } from '../../checks/exceptions.ts';
 import type { AppContext } from '../../context.ts';
 import { Empty, TableRegion, Time } from '../components/ui.tsx';
 import type { GrantFormValues } from '../exception-form.ts';
@@ -35,7 +35,7 @@ export interface EntryExceptions {
 }
 
 export async function loadExceptions(ctx: AppContext, page: { limit: number; offset: number }): Promise<EntryExceptions> {
-  const { total, rows } = await exceptionsPage(ctx.sql, page);
+  const { total, rows } = await listExceptionsPage(ctx.sql, page);
   const now = new Date();
   return {
     total,

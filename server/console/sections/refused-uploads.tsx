@@ -3,7 +3,7 @@
 // Packages refused on entry lately (entry checks, issue 11), on the overview: the latest refusals the
 // upload service recorded (entry_refusals), each with the findings that refused it.
 import type { AppContext } from '../../context.ts';
-import { latestRefusals } from '../../db/entry-refusals.ts';
+import { listLatestRefusals } from '../../db/entry-refusals.ts';
 import { Empty, TableRegion, Time } from '../components/ui.tsx';
 
 /** Refusing findings shown per refusal; the rest are counted. */
@@ -24,7 +24,7 @@ export interface RefusedUpload {
 }
 
 export async function loadRefusedUploads(ctx: AppContext, limit: number): Promise<RefusedUpload[]> {
-  const rows = await latestRefusals(ctx.sql, limit);
+  const rows = await listLatestRefusals(ctx.sql, limit);
   return rows.map((row) => ({
     package: row.nevra,
     by: row.uploaded_by,
