@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
+import { readStoreConfig, type StoreConfig } from './store/store-config.ts';
 
 export interface Config {
   port: number;
@@ -31,6 +32,13 @@ export interface Config {
   /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
   signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
+  /**
+   * RPMGATE_SIGNING_KEY_ADD=1: when the database names a current key this server does not hold, add
+   * this server's key and make it current (re-signing every package) instead of refusing to start.
+   */
+  signingKeyAdd: boolean;
+  /** Where package blobs live (server/store/store-config.ts). */
+  store: StoreConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +60,8 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
+    signingKeyAdd: env.RPMGATE_SIGNING_KEY_ADD === '1',
+    store: readStoreConfig(env),
   };
 }
 

@@ -19,7 +19,7 @@ import { RepoDirectory } from './services/repositories.ts';
 import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
-import { BlobStore } from './store/blob-store.ts';
+import { openBlobStore } from './store/open.ts';
 
 export interface RunningServer {
   /** http://host:port of the listener. */
@@ -49,8 +49,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
-    const store = new BlobStore(config.dataDir);
-    await store.open();
+    const store = await openBlobStore(config, log);
     const keyring = await Keyring.open({
       dataDir: config.dataDir,
       keyFile: config.signingKeyFile,

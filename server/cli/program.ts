@@ -17,6 +17,7 @@ const commands = {
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
+  store: () => import('./commands/store.ts'),
 };
 
 export function buildProgram(): Command {
@@ -139,6 +140,18 @@ export function buildProgram(): Command {
     .description('upload an rpmgate-agent RPM (npm run build:agent-rpm) for hosts to install from /repo/agent/ (admin)')
     .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
+
+  const store = program.command('store').description('the package store');
+  store
+    .command('fsck')
+    .description('rows whose stored file is missing or damaged, and stored files no row names (admin)')
+    .option('--repair', 'remove stored files no row names (older than an hour)')
+    .action(async (options: { repair?: boolean }, command: Command) => (await commands.store()).storeFsckCommand(commandIo(command), options));
+  store
+    .command('migrate')
+    .description("copy this machine's package store to another (s3://BUCKET/PREFIX or a directory), verifying each file's sha256; run again after switching")
+    .requiredOption('--to <url>', 's3://BUCKET/PREFIX (RPMGATE_S3_ENDPOINT, RPMGATE_S3_REGION and AWS credentials from the environment)')
+    .action(async (options: { to: string }, command: Command) => (await commands.store()).storeMigrateCommand(commandIo(command), options));
 
   return program;
 }

@@ -18,6 +18,7 @@ import { packageRoutes } from './routes/packages.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
 import { setRoutes } from './routes/sets.ts';
+import { storeRoutes } from './routes/store.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/components', componentRoutes(ctx));
   api.route('/tokens', tokenRoutes(ctx));
   api.route('/keys', keyRoutes(ctx));
+  api.route('/store', storeRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

@@ -125,11 +125,12 @@ function databaseRotationStore(ctx: RotationContext): RotationStore {
         order by id limit ${limit}`;
       return rows.map((row) => ({ id: String(row.id), nevra: row.nevra, originalSha256: row.original_sha256, sha256: row.sha256 }));
     },
-    blobPath: (sha256) => ctx.store.blobPath(sha256),
+    localBlob: (sha256) => ctx.store.localCopy(sha256),
     tempPath: (suffix) => ctx.store.tempPath(suffix),
     adopt: (tempFile, sha256) => ctx.store.adopt(tempFile, sha256),
     async replaceServedFile(candidate, served: SignedFile) {
-      const parsed = await readRpmFile(ctx.store.blobPath(served.sha256));
+      const local = await ctx.store.localCopy(served.sha256);
+      const parsed = await readRpmFile(local.path).finally(() => local.release());
       return ctx.sql.begin(async (tx) => {
         const row = await replaceServedFile(tx, Number(candidate.id), candidate.sha256, served);
         if (!row) return false;
