@@ -16,7 +16,7 @@ import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
-import { Keyring } from './signing/keyring.ts';
+import { openSharedKeyring } from './signing/key-registry.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
 import { openBlobStore } from './store/open.ts';
@@ -50,7 +50,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
     const store = await openBlobStore(config, log);
-    const keyring = await Keyring.open({
+    const keyring = await openSharedKeyring(database.sql, {
+      add: config.signingKeyAdd,
+      log,
       dataDir: config.dataDir,
       keyFile: config.signingKeyFile,
       passphrase: config.signingKeyPassphrase,

@@ -75,6 +75,11 @@ export interface KeyringOptions {
   hostname?: string;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * Generate a key when there is none (default true). False when the database already names another
+   * server's current key: the keyring then opens without a current key (hasCurrent() is false).
+   */
+  generate?: boolean;
 }
 
 export interface GenerateKeyOptions {
@@ -123,6 +128,15 @@ export class Keyring implements SigningKeySource {
     const keyring = new Keyring(options, await readIndex(dir));
     await keyring.load();
     return keyring;
+  }
+
+  hasCurrent(): boolean {
+    return this.signing !== null;
+  }
+
+  /** True when this keyring has held the key: generated or added here, or read from a key file. */
+  holds(fingerprint: string): boolean {
+    return this.index.keys.some((key) => key.fingerprint === fingerprint);
   }
 
   current(): SigningKey {
@@ -233,7 +247,7 @@ export class Keyring implements SigningKeySource {
       const current = this.index.keys.find((key) => key.status === 'current');
       if (current) {
         this.signing = await this.loadSigningKey(current);
-      } else {
+      } else if (this.options.generate !== false) {
         const privateKey = await this.generatePrivateKey({ algorithm: this.options.algorithm });
         const info = await this.store(privateKey, 'generated', 'published');
         await this.makeCurrent(info.fingerprint);

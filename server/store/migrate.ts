@@ -29,14 +29,14 @@ export async function migrateStore(to: string, options: { env?: Record<string, s
   const env = options.env ?? process.env;
   const config = readConfig(env);
   const log = options.log ?? createLogger(false);
-  const targetConfig: StoreConfig = to.startsWith('s3://') ? parseStoreUrl(to, env) : { kind: 'fs' };
+  const targetConfig: StoreConfig = to.startsWith('s3://') ? parseStoreUrl(to, env) : { kind: 'fs', root: path.resolve(to.replace(/^file:\/\//, '')) };
   // Its own temporary directory: the running server's DATA_DIR/tmp holds uploads in flight.
   const temp = path.join(config.dataDir, `migrate-tmp-${process.pid}`);
   const source = await openBlobStore(config, log, temp);
   // A file system target is a directory given as --to (its blobs/ below it), with its own tmp/.
   const target =
     targetConfig.kind === 'fs'
-      ? new FsBlobStore(path.resolve(to.replace(/^file:\/\//, '')), temp)
+      ? new FsBlobStore(targetConfig.root!, temp)
       : await openBlobStore({ dataDir: config.dataDir, store: targetConfig }, log, temp);
   if (targetConfig.kind === 'fs') await target.open();
   if (target.location === source.location) throw new RpmgateError('usage', `the store is already ${source.location}`);

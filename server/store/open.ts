@@ -13,7 +13,7 @@ export async function openBlobStore(config: Pick<Config, 'dataDir' | 'store'>, l
     const { S3BlobStore } = await import('./s3.ts');
     store = new S3BlobStore(config.store, tempDir, log);
   } else {
-    store = new FsBlobStore(config.dataDir, tempDir);
+    store = new FsBlobStore(config.store.root ?? config.dataDir, tempDir);
   }
   await store.open();
   return store;

@@ -5,7 +5,8 @@
 // AWS_PROFILE, instance roles), never from rpmgate's own variables.
 import { RpmgateError } from '../../common/errors.ts';
 
-export type StoreConfig = { kind: 'fs' } | S3StoreConfig;
+/** root: a directory shared by several servers (file:///PATH, e.g. NFS); null: DATA_DIR. */
+export type StoreConfig = { kind: 'fs'; root: string | null } | S3StoreConfig;
 
 export interface S3StoreConfig {
   kind: 's3';
@@ -21,7 +22,12 @@ type Env = Record<string, string | undefined>;
 
 export function readStoreConfig(env: Env): StoreConfig {
   const raw = env.RPMGATE_STORE_URL;
-  if (!raw || raw === 'file:' || raw === 'fs') return { kind: 'fs' };
+  if (!raw) return { kind: 'fs', root: null };
+  if (raw.startsWith('file://')) {
+    const root = decodeURIComponent(new URL(raw).pathname);
+    if (!root.startsWith('/') || root === '/') throw new RpmgateError('usage', `RPMGATE_STORE_URL: file:// needs an absolute directory, not "${raw}"`);
+    return { kind: 'fs', root };
+  }
   return parseStoreUrl(raw, env);
 }
 

@@ -117,7 +117,7 @@ describe('rpmgate store fsck', () => {
     const developer = await server.clientFor('developer');
     for (const name of ['rg-cut', 'rg-gone']) {
       const file = served.get(name)!;
-      expect((await developer.request('POST', '/api/v1/packages', { body: file.bytes })).status).toBe(200);
+      expect((await developer.request('POST', '/api/v1/packages', { body: new Uint8Array(file.bytes) })).status).toBe(200);
       const response = await fetch(base() + file.href);
       expect(response.status).toBe(200);
       expect(Buffer.from(await response.arrayBuffer()).equals(file.bytes)).toBe(true);

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
+import { recordKeyring } from '../../signing/key-registry.ts';
 import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { jsonBody } from '../json-body.ts';
@@ -41,8 +42,12 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(add, async (c) => {
     const body = c.req.valid('json');
-    if (body.armored !== undefined) return c.json(await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null }), 201);
-    return c.json(await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm }), 201);
+    const key =
+      body.armored !== undefined
+        ? await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null })
+        : await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm });
+    await recordKeyring(ctx.sql, ctx.keyring);
+    return c.json(key, 201);
   });
 
   const activate = createRoute({
@@ -54,6 +59,7 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(activate, async (c) => {
     const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
+    await recordKeyring(ctx.sql, ctx.keyring);
     const rotation = await ctx.rotation.start();
     return c.json({ current: key, rotation }, 202);
   });
@@ -65,7 +71,11 @@ export function keyRoutes(ctx: AppContext) {
     request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
     responses: { 200: { description: 'the key, no longer published' } },
   });
-  routes.openapi(retire, async (c) => c.json(await ctx.keyring.retire(c.req.valid('param').fingerprint)));
+  routes.openapi(retire, async (c) => {
+    const key = await ctx.keyring.retire(c.req.valid('param').fingerprint);
+    await recordKeyring(ctx.sql, ctx.keyring);
+    return c.json(key);
+  });
 
   return routes;
 }
