@@ -1,5 +1,6 @@
 // Package sets as the agent sees them: NAME/VERSION references, the set document from
 // GET /api/v1/sets/{name}/{version}, and the paths of the set's repository on the server.
+import { setDocumentShape } from '../common/api-shapes.ts';
 import { RpmgateError } from '../common/errors.ts';
 import type { ApiClient } from '../common/http-client.ts';
 import { formatNevra } from '../common/rpm/nevra.ts';
@@ -40,7 +41,7 @@ export function formatSetReference(ref: SetReference): string {
 }
 
 export async function fetchSet(client: ApiClient, ref: SetReference): Promise<SetDocument> {
-  const { body } = await client.get<SetDocument>(`/api/v1/sets/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.version)}`);
+  const { body } = await client.get<SetDocument>(`/api/v1/sets/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.version)}`, { expect: setDocumentShape });
   if (!body || !Array.isArray(body.members)) throw new RpmgateError('internal', `the server sent no member list for ${formatSetReference(ref)}`);
   return body;
 }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript agent through tsx's loader: no build step between a checkout and a working command.
-import { register } from 'tsx/esm/api';
+// The rpmgate-agent command: the bundled agent when it is up to date, else the sources through tsx (launch.js).
+import { launch } from './launch.js';
 
-register();
-await import('../agent/main.ts');
+await launch('dist/agent/rpmgate-agent.mjs', 'agent/main.ts');

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader: no build step between a checkout and a working command.
-import { register } from 'tsx/esm/api';
+// The rpmgate command: the bundled CLI when it is up to date, else the sources through tsx (launch.js).
+import { launch } from './launch.js';
 
-register();
-await import('../server/cli/main.ts');
+await launch('dist/cli/rpmgate.mjs', 'server/cli/main.ts');

@@ -7,12 +7,16 @@ export const errorCodes = {
   unauthorized: { status: 401, exit: 2, title: 'Authentication required' },
   forbidden: { status: 403, exit: 1, title: 'Forbidden' },
   not_found: { status: 404, exit: 1, title: 'Not found' },
+  // No API route at that path: a wrong --server URL (a usage error), not a missing object.
+  no_route: { status: 404, exit: 2, title: 'No such API route' },
   conflict: { status: 409, exit: 1, title: 'Conflict' },
   payload_too_large: { status: 413, exit: 1, title: 'Payload too large' },
   range_not_satisfiable: { status: 416, exit: 1, title: 'Range not satisfiable' },
   unprocessable: { status: 422, exit: 1, title: 'Unprocessable' },
   unavailable: { status: 503, exit: 2, title: 'Service unavailable' },
   connection: { status: 502, exit: 2, title: 'Cannot reach the server' },
+  // The answer came from something other than rpmgate (a web page, another API, a proxy's error page).
+  not_rpmgate: { status: 502, exit: 2, title: 'Not an rpmgate server' },
   usage: { status: 400, exit: 2, title: 'Usage error' },
   internal: { status: 500, exit: 2, title: 'Internal error' },
   // The answer is "no": hosts drift from their set (a command's verdict, not a failed request).
@@ -48,8 +52,15 @@ export class RpmFormatError extends RpmgateError {
   }
 }
 
+/**
+ * Also true for an RpmgateError of another copy of this module: the bundled CLI (dist/) loads server
+ * commands from the sources (server/cli/server-sources.ts), whose class is not the bundle's.
+ */
 export function isRpmgateError(error: unknown): error is RpmgateError {
-  return error instanceof RpmgateError;
+  if (error instanceof RpmgateError) return true;
+  if (!(error instanceof Error) || error.name !== 'RpmgateError') return false;
+  const { code, exitCode } = error as unknown as { code?: unknown; exitCode?: unknown };
+  return typeof code === 'string' && code in errorCodes && typeof exitCode === 'number';
 }
 
 /** The error code whose HTTP status is `status` (the first listed), for errors that arrive as a bare status. */

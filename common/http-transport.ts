@@ -15,6 +15,8 @@ export interface TransportRequest {
 
 export interface TransportResponse {
   status: number;
+  /** The Content-Type header as sent, or null. */
+  contentType: string | null;
   text: string;
 }
 
@@ -40,7 +42,7 @@ export async function sendHttpRequest(request: TransportRequest): Promise<Transp
     const outgoing = send(url, { method: request.method, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] ?? null, text: Buffer.concat(chunks).toString('utf8') }));
       response.on('error', fail);
     });
     outgoing.on('error', fail);

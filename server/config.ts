@@ -1,6 +1,7 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 import { readStoreConfig, type StoreConfig } from './store/store-config.ts';
 
@@ -32,11 +33,14 @@ export interface Config {
   /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
   signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
-  /**
-   * RPMGATE_SIGNING_KEY_ADD=1: when the database names a current key this server does not hold, add
-   * this server's key and make it current (re-signing every package) instead of refusing to start.
-   */
-  signingKeyAdd: boolean;
+  /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
+  signingKeyTakeover: boolean;
+  /** RPMGATE_POLICY_FILE: the entry-check policy (YAML or JSON); null: the defaults. */
+  policyFile: string | null;
+  /** RPMGATE_RPMLINT=off turns rpmlint off explicitly (every finding then says it was skipped). */
+  rpmlintEnabled: boolean;
+  /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
+  retention: RetentionSettings;
   /** Where package blobs live (server/store/store-config.ts). */
   store: StoreConfig;
 }
@@ -60,7 +64,10 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
-    signingKeyAdd: env.RPMGATE_SIGNING_KEY_ADD === '1',
+    signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
+    policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
+    rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
+    retention: readRetentionSettings(env),
     store: readStoreConfig(env),
   };
 }

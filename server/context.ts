@@ -1,9 +1,11 @@
 // What every route and service is given: configuration, database, package store, signer, repodata
 // cache, log.
 import type { Sql } from 'postgres';
+import type { EntryChecks } from './checks/entry-checks.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { CleanupJob } from './retention/job.ts';
 import type { KeyRotationJob } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
@@ -19,6 +21,10 @@ export interface AppContext {
   keyring: Keyring;
   rotation: KeyRotationJob;
   repodata: RepodataCache;
+  /** House policies, rpmlint and exceptions, run on every package entering the store. */
+  entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** Retention: the cleanup's dry run and run, and its schedule. */
+  cleanup: CleanupJob;
 }

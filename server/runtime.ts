@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { EntryChecks } from './checks/entry-checks.ts';
+import { loadPolicy } from './checks/policy.ts';
+import { RpmlintRunner } from './checks/rpmlint.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -14,9 +17,12 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { RepodataCache } from './repodata/cache.ts';
+import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
+import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob } from './services/key-rotation.ts';
 import { RepoDirectory } from './services/repositories.ts';
-import { openSharedKeyring } from './signing/key-registry.ts';
+import { claimKeyOfRecord } from './signing/key-of-record.ts';
+import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
 import { openBlobStore } from './store/open.ts';
@@ -27,6 +33,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
+  initialAdminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +42,8 @@ export interface StartOptions {
   log: Logger;
   /** An already open database (tests share one cluster); otherwise opened from the config. */
   database?: Database;
+  /** The cleanup job's clock (tests run it as of a date); default the wall clock. */
+  clock?: () => Date;
 }
 
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -50,15 +60,19 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
     const store = await openBlobStore(config, log);
-    const keyring = await openSharedKeyring(database.sql, {
-      add: config.signingKeyAdd,
-      log,
+    const keyring = await Keyring.open({
       dataDir: config.dataDir,
       keyFile: config.signingKeyFile,
       passphrase: config.signingKeyPassphrase,
       algorithm: config.signingAlgorithm,
     });
+    await claimKeyOfRecord(database.sql, keyring, { takeover: config.signingKeyTakeover, log });
+    const initialAdminTokenFile = await ensureInitialAdminToken(database.sql, config, log);
     const repomdSigner = createRepomdSigner(keyring);
+    const policy = await loadPolicy(config.policyFile);
+    const rpmlint = new RpmlintRunner({ enabled: config.rpmlintEnabled, policy, log });
+    await rpmlint.open();
+    const entryChecks = new EntryChecks(database.sql, policy, rpmlint);
     const repodata = new RepodataCache({
       sql: database.sql,
       storeDir: path.join(config.dataDir, 'repodata'),
@@ -71,8 +85,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await repodata.open();
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories };
-    const context: AppContext = { ...base, rotation: new KeyRotationJob(base) };
+    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
+    const cleanup = new CleanupJob(base, { clock: options.clock });
+    // The policy file is read (and refused with one line when wrong) before the server listens.
+    await cleanup.start();
+    const context: AppContext = { ...base, cleanup, rotation: new KeyRotationJob({ ...base, cleanup }) };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     await context.rotation.start();
@@ -103,8 +120,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
       url,
       context,
       fastPath,
+      initialAdminTokenFile,
       close: async () => {
         await context.rotation.stop();
+        context.cleanup.stop();
         await repositories.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -21,7 +21,7 @@ export async function configureCommand(ctx: AgentContext, options: { set: string
 
 /** Fetches the set's .repo file from the server and installs it (also the first step of `install`). */
 export async function configureSet(ctx: AgentContext, ref: SetReference): Promise<ConfiguredSet> {
-  const { body } = await ctx.client().get<unknown>(setRepoFilePath(ref), { headers: { accept: 'text/plain' } });
+  const { body } = await ctx.client().get<unknown>(setRepoFilePath(ref), { headers: { accept: 'text/plain' }, plainText: true });
   if (typeof body !== 'string' || repoIds(body).length === 0) {
     throw new RpmgateError('internal', `the server sent no .repo file for ${formatSetReference(ref)}`);
   }

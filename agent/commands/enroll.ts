@@ -3,6 +3,7 @@
 // keeps it, with the server URL, in the environment file rpmgate-agent.service reads (mode 0600).
 // The enrollment token itself is never stored. A host that holds a live token already is refused by
 // the server (409): replacing a host's token is an admin's act.
+import { enrollmentShape } from '../../common/api-shapes.ts';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RpmgateError } from '../../common/errors.ts';
@@ -28,7 +29,7 @@ export async function enrollCommand(ctx: AgentContext, options: EnrollOptions): 
     machineId: facts.machineId,
     hostname: facts.hostname,
     ...(options.replace ? { replace: true } : {}),
-  });
+  }, { expect: enrollmentShape });
   const envFile = options.envFile ? path.resolve(options.envFile) : ctx.envFile;
   await mkdir(path.dirname(envFile), { recursive: true, mode: 0o755 });
   await writeFileAtomic(envFile, renderEnvFile(ctx.server, body.token), { mode: 0o600 });

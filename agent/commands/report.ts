@@ -2,6 +2,7 @@
 // then deliver the spool oldest first to POST /api/v1/hosts/report. A server that cannot be reached
 // (or answers 5xx, 408, 429) is retried with exponential backoff; what is still undelivered stays
 // spooled for the next run. See spool.ts for the order and supersede policy.
+import { reportAnswerShape } from '../../common/api-shapes.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,7 +125,7 @@ export async function sendReport(client: ApiClient, report: HostReport): Promise
   const { collectedAt, reportId, ...body } = report;
   const headers = { 'x-rpmgate-collected-at': collectedAt, 'x-rpmgate-report-id': reportId };
   try {
-    response = await client.post(reportPath, body, { accept: retryStatuses, headers });
+    response = await client.post(reportPath, body, { accept: retryStatuses, headers, expect: reportAnswerShape });
   } catch (error) {
     if (!isRpmgateError(error)) throw error;
     if (error.code === 'connection') throw new DeliveryFailure('retry', error.message);

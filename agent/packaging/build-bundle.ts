@@ -28,6 +28,8 @@ export interface AgentBundle {
   version: string;
   /** The npm packages inside the bundle, with their versions and licenses (for the RPM's Provides and License). */
   bundled: BundledPackage[];
+  /** The checkout's files it was built from (relative to the repository root), for bin/launch.js's freshness check. */
+  sources: string[];
 }
 
 export interface BundledPackage {
@@ -65,14 +67,14 @@ export async function buildAgentBundle(outDir: string = defaultBundleDir): Promi
   });
   await chmod(file, 0o755);
   const bytes = result.metafile.outputs[path.relative(repoRoot, file)]?.bytes ?? 0;
-  return { dir: outDir, file, map: `${file}.map`, bytes, version, bundled: await bundledPackages(result.metafile) };
+  return { dir: outDir, file, map: `${file}.map`, bytes, version, bundled: await bundledPackages(result.metafile), sources: checkoutSources(result.metafile) };
 }
 
 /**
  * `import ... from 'node:zlib'` becomes a CommonJS module that requires it: esbuild then evaluates it
  * inside the initialiser of the module that imports it, i.e. when that module first runs.
  */
-const lazyBuiltins: Plugin = {
+export const lazyBuiltins: Plugin = {
   name: 'lazy-node-builtins',
   setup(builder) {
     builder.onResolve({ filter: /^node:/ }, (args) =>
@@ -82,6 +84,11 @@ const lazyBuiltins: Plugin = {
     builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
+
+/** The bundle's inputs that are the checkout's own files (not npm packages), and package.json (the version). */
+export function checkoutSources(metafile: Metafile): string[] {
+  return ['package.json', ...Object.keys(metafile.inputs).filter((input) => !input.includes('node_modules/') && !input.includes(':'))].sort();
+}
 
 /** Every npm package with a file in the bundle, read from its package.json. */
 async function bundledPackages(metafile: Metafile): Promise<BundledPackage[]> {

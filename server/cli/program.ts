@@ -3,13 +3,15 @@
 import { Command, CommanderError } from 'commander';
 import { isRpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
+import { importServerModule } from './server-sources.ts';
+import { rpmgateVersion } from './version.ts';
 import type { SetCreateOptions } from './commands/set.ts';
 
 // Command modules load on first use: `rpmgate set list` need not load the server, the database
 // driver or the RPM reader.
 const commands = {
-  serve: () => import('./commands/serve.ts'),
-  migrate: () => import('./commands/migrate.ts'),
+  serve: () => importServerModule<typeof import('./commands/serve.ts')>('server/cli/commands/serve.ts'),
+  migrate: () => importServerModule<typeof import('./commands/migrate.ts')>('server/cli/commands/migrate.ts'),
   upload: () => import('./commands/upload.ts'),
   set: () => import('./commands/set.ts'),
   token: () => import('./commands/token.ts'),
@@ -17,7 +19,12 @@ const commands = {
   hosts: () => import('./commands/hosts.ts'),
   usage: () => import('./commands/usage.ts'),
   agent: () => import('./commands/agent.ts'),
-  store: () => import('./commands/store.ts'),
+  wait: () => import('./commands/wait.ts'),
+  store: () => importServerModule<typeof import('./commands/store.ts')>('server/cli/commands/store.ts'),
+  exception: () => import('./commands/exception.ts'),
+  package: () => import('./commands/package.ts'),
+  check: () => import('./commands/check.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
 };
 
 export function buildProgram(): Command {
@@ -26,8 +33,10 @@ export function buildProgram(): Command {
     .option('--server <url>', 'rpmgate server URL (default $RPMGATE_URL or http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (default $RPMGATE_TOKEN)')
     .option('--json', 'print machine-readable JSON')
+    .version(rpmgateVersion)
     .exitOverride()
-    .showHelpAfterError();
+    // A usage mistake is one line with the nearest command name, not the whole help.
+    .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) });
 
   program.command('serve').description('run the server (configured from the environment)').action(async () => (await commands.serve()).serveCommand());
 
@@ -35,6 +44,12 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('apply pending database migrations')
     .action(async (_options, command: Command) => (await commands.migrate()).migrateCommand(command.optsWithGlobals()));
+
+  program
+    .command('wait')
+    .description('wait until the server answers (after starting it in the background: npm start & then rpmgate wait)')
+    .option('--timeout <seconds>', 'give up after this long (exit 2)', '60')
+    .action(async (options: { timeout: string }, command: Command) => (await commands.wait()).waitCommand(commandIo(command), options));
 
   program
     .command('upload')
@@ -53,6 +68,7 @@ export function buildProgram(): Command {
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
     .option('--no-sources', 'do not add the source packages of the binaries')
+    .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
       (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
@@ -134,6 +150,63 @@ export function buildProgram(): Command {
     .argument('<fingerprint>')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
 
+  const exception = program.command('exception').description('entry-check exceptions (admin, integ, release_manager grant and remove)');
+  exception
+    .command('add')
+    .description('waive a check for a package (name or glob), optionally for some files, until a date or a version')
+    .requiredOption('--check <id>', 'the check id a finding names (forbidden-path, rpmlint:no-binary, ...) or a glob')
+    .requiredOption('--package <name>', 'a package name or a glob over names')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .option('--path <glob>', 'only findings on files matching this path glob')
+    .option('--expires <date>', 'stops applying at this ISO date')
+    .option('--until-version <version>', "applies only while the package's version is below this one (rpm's ordering)")
+    .action(async (options: import('./commands/exception.ts').ExceptionAddOptions, command: Command) =>
+      (await commands.exception()).exceptionAddCommand(commandIo(command), options),
+    );
+  exception
+    .command('list')
+    .description('exceptions not removed, with their state (active or expired)')
+    .action(async (_options, command: Command) => (await commands.exception()).exceptionListCommand(commandIo(command)));
+  exception
+    .command('remove')
+    .description('remove an exception (kept in the audit)')
+    .argument('<id>')
+    .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
+
+  const pkg = program.command('package').description('stored packages');
+  pkg
+    .command('show')
+    .description('a package with its level, sets and entry-check findings')
+    .argument('<nevra>')
+    .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
+
+  program
+    .command('check')
+    .description('run the entry checks again over every stored package (admin); lists what would now be refused, deletes nothing')
+    .option('--all', 'every stored package')
+    .option('--dry-run', 'report only: keep the recorded findings')
+    .action(async (options: { all?: boolean; dryRun?: boolean }, command: Command) => (await commands.check()).checkCommand(commandIo(command), options));
+
+  program
+    .command('cleanup')
+    .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
+    .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
+    .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+      (await commands.cleanup()).cleanupCommand(commandIo(command), options),
+    );
+
+  const store = program.command('store').description('the package store on this machine');
+  store
+    .command('fsck')
+    .description('check that every stored file a row names is there and every stored file is named (run where the server runs; stop it first with the embedded database)')
+    .option('--repair', 'remove files no row names and rows of old served files whose file is gone')
+    .option('--verify', "hash every file against its sha256 (reads the whole store)")
+    .action(async (options: { repair?: boolean; verify?: boolean }, command: Command) =>
+      (await commands.store()).storeFsckCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
+    );
+
   const agent = program.command('agent').description("the host agent's package, served at /repo/agent/");
   agent
     .command('publish')
@@ -141,19 +214,21 @@ export function buildProgram(): Command {
     .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
 
-  const store = program.command('store').description('the package store');
-  store
-    .command('fsck')
-    .description('rows whose stored file is missing or damaged, and stored files no row names (admin)')
-    .option('--repair', 'remove stored files no row names (older than an hour)')
-    .action(async (options: { repair?: boolean }, command: Command) => (await commands.store()).storeFsckCommand(commandIo(command), options));
   store
     .command('migrate')
     .description("copy this machine's package store to another (s3://BUCKET/PREFIX or a directory), verifying each file's sha256; run again after switching")
     .requiredOption('--to <url>', 's3://BUCKET/PREFIX (RPMGATE_S3_ENDPOINT, RPMGATE_S3_REGION and AWS credentials from the environment)')
-    .action(async (options: { to: string }, command: Command) => (await commands.store()).storeMigrateCommand(commandIo(command), options));
+    .action(async (options: { to: string }, command: Command) =>
+      (await commands.store()).storeMigrateCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
+    );
 
   return program;
+}
+
+/** commander's "error: unknown command 'sett'\n(Did you mean set?)" as "rpmgate: unknown command 'sett' (did you mean set?)". */
+export function oneLineUsageError(message: string): string {
+  const text = message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').replace(/\(Did you mean/g, '(did you mean').trim();
+  return `rpmgate: ${text}; see rpmgate --help\n`;
 }
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -11,14 +11,15 @@ import type { HttpEnv } from './env.ts';
 import { hostPolicy, refuseUnknownHost } from './host-check.ts';
 import { onError } from './problem.ts';
 import { bootstrapRoutes } from './routes/bootstrap.ts';
+import { cleanupRoutes } from './routes/cleanup.ts';
 import { componentRoutes } from './routes/components.ts';
+import { exceptionRoutes, recheckRoutes } from './routes/exceptions.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
 import { packageRoutes } from './routes/packages.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
 import { setRoutes } from './routes/sets.ts';
-import { storeRoutes } from './routes/store.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
@@ -28,7 +29,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   const app = apiRouter();
   app.onError(onError(ctx.log));
   app.notFound((c) => {
-    throw new RpmgateError('not_found', `nothing at ${c.req.method} ${c.req.path}`);
+    throw new RpmgateError('no_route', `nothing at ${c.req.method} ${c.req.path}`);
   });
   app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
@@ -51,7 +52,9 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/components', componentRoutes(ctx));
   api.route('/tokens', tokenRoutes(ctx));
   api.route('/keys', keyRoutes(ctx));
-  api.route('/store', storeRoutes(ctx));
+  api.route('/exceptions', exceptionRoutes(ctx));
+  api.route('/checks', recheckRoutes(ctx));
+  api.route('/cleanup', cleanupRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

@@ -1,8 +1,23 @@
 // HTTP answers for files: conditional requests (ETag / If-None-Match, Last-Modified /
 // If-Modified-Since), single byte ranges, HEAD, and streaming from disk or bytes from memory.
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { RpmgateError } from '../../common/errors.ts';
+
+/**
+ * A file the database names is missing or shorter than recorded on disk (disk damage, a bad restore).
+ * Found before the status line is sent: a 200 with a Content-Length and then a cut body would make dnf
+ * retry and blame the network.
+ */
+export class MissingStoredFile extends Error {
+  constructor(
+    readonly path: string,
+    readonly expectedSize: number,
+    readonly foundSize: number | null,
+  ) {
+    super(`stored file ${path} is ${foundSize === null ? 'missing' : `${foundSize} bytes, not ${expectedSize}`}`);
+  }
+}
 
 export interface FileSource {
   /**
@@ -62,20 +77,42 @@ export function answerFile(request: FileRequest, file: FileSource): FileAnswer {
   return { status, headers, body: { path: file.body.path, start, end } };
 }
 
-/** A Response, or a promise of one when the body is a blob to open (its failure is thrown before any answer). */
-export function fileResponse(request: Request, file: FileSource): Response | Promise<Response> {
+/** The answer; a stored file or blob is opened (and checked) before any byte of it is sent. */
+export async function fileResponse(request: Request, file: FileSource): Promise<Response> {
   const answer = answerFile({ method: request.method, header: (name) => request.headers.get(name) }, file);
   // A plain record, not a Headers object: @hono/node-server writes it straight to the socket, where
   // undici's Headers would cost more than the rest of a warm repomd.xml answer (profiled).
   const init = { status: answer.status, headers: answer.headers };
-  if (answer.body === null) return new Response(null, init);
+  if (answer.body === null) {
+    // HEAD and 304 promise a file too: check that it is there.
+    if ('path' in file.body && answer.status !== 304) await (await openStoredFile(file.body.path, file.size)).close();
+    return new Response(null, init);
+  }
   if (Buffer.isBuffer(answer.body)) return new Response(answer.body as Uint8Array<ArrayBuffer>, init);
   if ('open' in answer.body) {
-    const { open, start, end } = answer.body;
-    return open({ start, end }).then((stream) => new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, init));
+    const blob = await answer.body.open({ start: answer.body.start, end: answer.body.end });
+    return new Response(Readable.toWeb(blob) as ReadableStream<Uint8Array>, init);
   }
-  const stream = createReadStream(answer.body.path, { start: answer.body.start, end: answer.body.end, highWaterMark: 256 * 1024 });
+  const handle = await openStoredFile(answer.body.path, file.size);
+  const stream = handle.createReadStream({ start: answer.body.start, end: answer.body.end, highWaterMark: 256 * 1024, autoClose: true });
   return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, init);
+}
+
+/** Opens a stored file and checks it holds the recorded size, before any byte of the answer is sent. */
+async function openStoredFile(path: string, size: number): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingStoredFile(path, size, null);
+    throw error;
+  }
+  const found = (await handle.stat()).size;
+  if (found < size) {
+    await handle.close();
+    throw new MissingStoredFile(path, size, found);
+  }
+  return handle;
 }
 
 function isNotModified(request: FileRequest, file: FileSource): boolean {

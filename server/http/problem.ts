@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { codeForStatus, errorCodes, isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import type { Logger } from '../log.ts';
+import { MissingStoredFile } from './file-response.ts';
 
 export const problemTypeBase = 'https://rpmgate.dev/problems/';
 
@@ -32,6 +33,10 @@ export function toRpmgateError(error: unknown, log: Logger): RpmgateError {
   if (isImmutabilityViolation(error)) {
     // Raised by the schema's triggers (sql/0002): a set's members or level moved in a forbidden way.
     return new RpmgateError('conflict', (error as Error).message);
+  }
+  if (error instanceof MissingStoredFile) {
+    log.error('stored file missing', { path: error.path, expectedSize: error.expectedSize, foundSize: error.foundSize });
+    return new RpmgateError('internal', 'the stored file is missing or damaged on this server; it has been logged (an administrator can list such files with rpmgate store fsck)');
   }
   if (isDatabaseUnavailable(error)) {
     log.error('database unavailable', { error: String(error) });

@@ -36,6 +36,8 @@ export interface CreateSetRequest {
   resolve: boolean;
   allowUnresolved: boolean;
   noSources: boolean;
+  /** Refuse members whose entry-check findings hold an error no exception waives. */
+  requireClean?: boolean;
 }
 
 export interface SetDetail {
@@ -44,6 +46,22 @@ export interface SetDetail {
   history: PromotionRow[];
   /** Packages that dependency resolution or source tying added beyond those named. */
   added: { nevra: string; reason: string }[];
+}
+
+/**
+ * requireClean: members whose stored findings (from upload, or `rpmgate check --all` after a policy or
+ * exception change) hold an unwaived error make the creation a 422 naming them.
+ */
+async function refuseUncleanMembers(sql: Queryable, memberIds: number[]): Promise<void> {
+  const unclean = await sql<{ nevra: string; checks: string[] }[]>`
+    select p.nevra, array_agg(distinct f.check_id order by f.check_id) as checks
+    from package_findings f join packages p on p.id = f.package_id
+    where f.package_id = any(${memberIds}) and f.severity = 'error' and f.waived_by is null
+    group by p.nevra order by p.nevra`;
+  if (unclean.length === 0) return;
+  throw new RpmgateError('unprocessable', `requireClean: ${unclean.length} member(s) have unwaived entry-check errors: ${unclean.slice(0, 5).map((row) => `${row.nevra} (${row.checks.join(', ')})`).join('; ')}`, {
+    uncleanPackages: unclean,
+  });
 }
 
 export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetRequest {
@@ -70,6 +88,7 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
     resolve: body.resolve === true,
     allowUnresolved: body.allowUnresolved === true,
     noSources: body.noSources === true,
+    requireClean: body.requireClean === true,
   };
 }
 
@@ -112,6 +131,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       }
     }
 
+    if (request.requireClean) await refuseUncleanMembers(tx, [...memberIds]);
     const set = await insertSet(tx, {
       name: request.name,
       version: request.version,

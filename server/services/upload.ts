@@ -11,6 +11,7 @@ import { RpmgateError } from '../../common/errors.ts';
 import { formatNevra } from '../../common/rpm/nevra.ts';
 import { readRpmFile, type ParsedRpm } from '../../common/rpm/reader.ts';
 import { assertInstallable } from '../../common/rpm/installable.ts';
+import { refusalSummary, type Finding } from '../checks/findings.ts';
 import type { AppContext } from '../context.ts';
 import {
   findPackageByFilename,
@@ -19,6 +20,8 @@ import {
   insertPackage,
   type PackageRow,
 } from '../db/packages.ts';
+import { insertFindings } from '../db/package-findings.ts';
+import { lockBlobs } from '../db/blob-locks.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import { refreshPackageLevels } from '../db/sets.ts';
 import type { WrittenFile } from '../store/store.ts';
@@ -44,7 +47,9 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
     const parsed = await readRpmFile(written.path);
     assertInstallable(parsed);
     refuseAgentFromNonAdmin(parsed, uploader);
-    const stored = await storePackage(ctx, written, parsed, uploader, temporary);
+    const verdict = await ctx.entryChecks.check(written.path, parsed);
+    if (verdict.refused) await refuseOnEntry(ctx, parsed, verdict.findings, uploader);
+    const stored = await storePackage(ctx, written, parsed, uploader, temporary, verdict.findings);
     if (stored.status === 'created') await ctx.repositories.changed();
     return stored;
   } finally {
@@ -70,6 +75,13 @@ function refuseAgentFromNonAdmin(parsed: ParsedRpm, uploader: Principal): void {
   }
 }
 
+/** A 422 with every finding; the refusal is recorded (the console lists them), the file is not kept. */
+async function refuseOnEntry(ctx: AppContext, parsed: ParsedRpm, findings: Finding[], uploader: Principal): Promise<never> {
+  const nevra = formatNevra(parsed.package);
+  await ctx.sql`insert into entry_refusals (nevra, uploaded_by, findings) values (${nevra}, ${uploader.name}, ${ctx.sql.json(findings as never)})`;
+  throw new RpmgateError('unprocessable', refusalSummary(nevra, findings), { nevra, findings });
+}
+
 /** The file name a package has in every repository: NVRA, as createrepo_c users expect. */
 export function packageFilename(pkg: ParsedRpm['package']): string {
   return `${pkg.name}-${pkg.version}-${pkg.release}.${pkg.arch}.rpm`;
@@ -81,6 +93,7 @@ async function storePackage(
   parsed: ParsedRpm,
   uploader: Principal,
   temporary: string[],
+  findings: Finding[],
 ): Promise<UploadResult> {
   const pkg = parsed.package;
   const nevra = formatNevra(pkg);
@@ -122,9 +135,12 @@ async function storePackage(
     });
     // Blobs become durable before the row that names them commits (the reverse order could leave a
     // row pointing at nothing after a crash), and after the insert: a row refused leaves no blob.
-    // Before the generation bump, whose row lock every upload and promotion waits for.
+    // Before the generation bump, whose row lock every upload and promotion waits for. Under the
+    // blobs' locks until commit: the cleanup never removes a blob between its adoption and its row.
+    await lockBlobs(tx, [written.sha256, served.sha256]);
     await ctx.store.adopt(written.path, written.sha256);
     if (served.sha256 !== written.sha256) await ctx.store.adopt(served.path, served.sha256);
+    await insertFindings(tx, row.id, findings);
     // A new package is at integ, or inherits its binaries' level if it is their source.
     await refreshPackageLevels(tx, [row.id]);
     await bumpRepoGeneration(tx, 'levels');

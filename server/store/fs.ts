@@ -46,6 +46,10 @@ export class FsBlobStore implements BlobStore {
     await syncDirectory(path.dirname(target));
   }
 
+  async has(sha256: string): Promise<boolean> {
+    return (await this.stat(sha256)) !== null;
+  }
+
   async stat(sha256: string): Promise<BlobStat | null> {
     try {
       const found = await fs.stat(this.blobPath(sha256));

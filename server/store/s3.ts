@@ -191,6 +191,10 @@ export class S3BlobStore implements BlobStore {
     return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
   }
 
+  async has(sha256: string): Promise<boolean> {
+    return (await this.stat(sha256)) !== null;
+  }
+
   async stat(sha256: string): Promise<BlobStat | null> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.blobKey(sha256) }));

@@ -51,6 +51,7 @@ export interface BlobStore {
   /** Makes the durable local file `tempFile`, whose content is `sha256`, the blob of that digest; idempotent. */
   adopt(tempFile: string, sha256: string): Promise<void>;
   stat(sha256: string): Promise<BlobStat | null>;
+  has(sha256: string): Promise<boolean>;
   /** The blob's bytes; throws blobDamaged (before any byte) when it is missing or not of the recorded size. */
   read(sha256: string, request: ReadRequest): Promise<Readable>;
   localCopy(sha256: string): Promise<LocalBlob>;

@@ -38,6 +38,12 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   { method: 'POST', path: '/api/v1/keys', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/keys/ABCDEF/activate', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/keys/ABCDEF/retire', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/exceptions', roles: ['integ', 'release_manager', 'admin'] },
+  { method: 'GET', path: '/api/v1/exceptions', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'DELETE', path: '/api/v1/exceptions/1', roles: ['integ', 'release_manager', 'admin'] },
+  { method: 'POST', path: '/api/v1/checks', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/cleanup', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
+  { method: 'POST', path: '/api/v1/cleanup/run', roles: ['admin'] },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {

@@ -61,6 +61,16 @@ const examples: Record<string, Example> = {
   'POST /api/v1/keys': { path: '/api/v1/keys', role: 'admin', body: { armored: 'x', passphrase: 'p' } },
   'POST /api/v1/keys/:fingerprint/activate': { path: '/api/v1/keys/ABCDEF0123456789/activate', role: 'admin', body: {} },
   'POST /api/v1/keys/:fingerprint/retire': { path: '/api/v1/keys/ABCDEF0123456789/retire', role: 'admin', body: {} },
+  'POST /api/v1/exceptions': {
+    path: '/api/v1/exceptions',
+    role: 'admin',
+    body: { check: 'setuid-file', package: 'refused', path: '/usr/bin/x', reason: 'r', expires: '2099-01-01', untilVersion: '2.0' },
+  },
+  'GET /api/v1/exceptions': { path: '/api/v1/exceptions', role: 'admin' },
+  'DELETE /api/v1/exceptions/:id': { path: '/api/v1/exceptions/1', role: 'admin' },
+  'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
+  'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
+  'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
 };
 
 interface Declared {
@@ -162,8 +172,11 @@ describe.each(Object.keys(examples))('%s', (key) => {
     }
     expect(await snapshot()).toEqual(before);
   });
+});
 
-  it.runIf(examples[key]!.body !== undefined)('refuses wrong-typed, missing, unknown and unstorable body fields, naming them', async () => {
+// Only the routes that take a body: the others have nothing to refuse here.
+describe.each(Object.keys(examples).filter((key) => examples[key]!.body !== undefined))('%s body', (key) => {
+  it('refuses wrong-typed, missing, unknown and unstorable body fields, naming them', async () => {
     const before = await snapshot();
     const example = examples[key]!.body!;
     const { body: schema } = declared(key);

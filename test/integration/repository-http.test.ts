@@ -233,7 +233,10 @@ describe('RPMGATE_REPO_AUTH=1', () => {
 describe('two servers on one database', () => {
   it('a change committed through one is seen by the other without a restart (by notification)', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-test-second-'));
-    const config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: server.adminToken });
+    // Every server of one database signs with the same key (key-of-record.ts): the second one is given it.
+    const key = server.server.context.keyring.current().info.fingerprint;
+    const keyFile = path.join(server.dataDir, 'keys', `${key}.key.asc`);
+    const config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: server.adminToken, RPMGATE_SIGNING_KEY_FILE: keyFile });
     const second = await startServer(config, { log: createLogger(false), database: server.database });
     try {
       const repomdAt = async (base: string) => (await fetch(`${base}/repo/level/qa_ready/repodata/repomd.xml`)).text();

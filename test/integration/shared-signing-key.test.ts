@@ -1,16 +1,12 @@
-// Servers sharing one database share one signing key: a second server with its own data dir (and so
-// its own generated key) refuses to start with one line pointing at RPMGATE_SIGNING_KEY_FILE; given the
-// first server's key through that file it starts and signs with it; told RPMGATE_SIGNING_KEY_ADD=1 it
-// makes its own key current. Re-signing runs on one server at a time (an advisory lock), and another
-// server takes it over when the lock is free.
+// Servers sharing one database and one package store (a shared directory here): given the first
+// server's key through RPMGATE_SIGNING_KEY_FILE a second server signs with it (keys-across-servers.test.ts
+// has the refusal); told RPMGATE_SIGNING_KEY_TAKEOVER=1 a third makes its own key current. Re-signing
+// runs on one server at a time (an advisory lock), and another server takes it over when the lock is free.
 import { readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../server/config.ts';
-import { createLogger } from '../../server/log.ts';
-import { startServer } from '../../server/runtime.ts';
 import { buildSmallRpms } from '../support/small-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -39,22 +35,6 @@ async function keyFileOf(server: TestServer): Promise<string> {
 }
 
 describe('a second server on the same database', () => {
-  it('refuses to start with its own key, in one line naming RPMGATE_SIGNING_KEY_FILE, and generates none', async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-second-'));
-    try {
-      const config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir });
-      const attempt = startServer(config, { log: createLogger(false), database: first.database });
-      await expect(attempt).rejects.toThrow(/^the database's current signing key [0-9a-f]{40} \(from .+\) is not held by this server: give every server the same key with RPMGATE_SIGNING_KEY_FILE/);
-      const error = await attempt.catch((caught: Error & { code?: string }) => caught);
-      expect((error as { code?: string }).code).toBe('usage');
-      expect(String((error as Error).message)).not.toMatch(/\n/);
-      const keys = await readdir(path.join(dataDir, 'keys')).catch(() => []);
-      expect(keys.filter((name) => name.endsWith('.key.asc'))).toEqual([]);
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-
   it('starts with the same key from RPMGATE_SIGNING_KEY_FILE and signs with it', async () => {
     const key = await currentKey(first);
     const second = await startTestServer({ database: first.database, env: { ...shared(), RPMGATE_SIGNING_KEY_FILE: await keyFileOf(first) } });
@@ -68,18 +48,18 @@ describe('a second server on the same database', () => {
     expect(second.server.context.rotation.current().state).toBe('idle');
   });
 
-  it('with RPMGATE_SIGNING_KEY_ADD=1 makes its own key current; one server re-signs while the lock is held elsewhere', async () => {
+  it('with RPMGATE_SIGNING_KEY_TAKEOVER=1 makes its own key current; one server re-signs while the lock is held elsewhere', async () => {
     const previous = await currentKey(first);
     // Another session holds the re-signing lock: the new server must not re-sign.
     const holder = await first.database.sql.reserve();
     await holder`select pg_advisory_lock(hashtextextended('job:key-rotation', 0))`;
     let third: TestServer;
     try {
-      third = await startTestServer({ database: first.database, env: { ...shared(), RPMGATE_SIGNING_KEY_ADD: '1' } });
+      third = await startTestServer({ database: first.database, env: { ...shared(), RPMGATE_SIGNING_KEY_TAKEOVER: '1' } });
       others.push(third);
       const own = await currentKey(third);
       expect(own).not.toBe(previous);
-      const [recorded] = await first.database.sql<{ fingerprint: string }[]>`select fingerprint from signing_keys where status = 'current'`;
+      const [recorded] = await first.database.sql<{ fingerprint: string }[]>`select fingerprint from signing_key_of_record`;
       expect(recorded!.fingerprint).toBe(own);
       await third.server.context.rotation.settled();
       expect(third.server.context.rotation.current().state).toBe('elsewhere');

@@ -14,6 +14,7 @@ import { mutate, prng } from '../support/rpm-mutants.ts';
 import { rpmAvailable } from '../support/rpm-query.ts';
 import { rpmVerdicts, type RpmVerdicts } from '../support/rpm-verdicts.ts';
 import { toolsRequired } from '../support/requirements.ts';
+import { checksOffPolicy } from '../support/policy-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const SEED = 0x5eed_0400;
@@ -42,7 +43,7 @@ describe.skipIf(skip)('mutants uploaded through the real HTTP server', () => {
     work = await mkdtemp(path.join(tmpdir(), 'rpmgate-upload-mutants-'));
     await Promise.all([mkdir(path.join(work, 'mutants')), mkdir(path.join(work, 'served'))]);
     let fixtures;
-    [server, fixtures] = await Promise.all([startTestServer(), buildFixtures()]);
+    [server, fixtures] = await Promise.all([startTestServer({ env: { RPMGATE_POLICY_FILE: checksOffPolicy } }), buildFixtures()]);
     token = await server.tokenFor('developer', 'mutant-uploader');
     // Binary packages (served from the level repository): the fixtures, and every sixth corpus RPM.
     const corpus = corpusRpms().filter((rpm) => rpm.kind === 'rpm' && !rpm.path.includes('with-ecdsa'));

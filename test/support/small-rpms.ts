@@ -27,9 +27,13 @@ export interface SmallRpm {
 
 /** The paths of the packages' .rpm files, in the order given. */
 export async function buildSmallRpms(packages: readonly SmallRpm[]): Promise<string[]> {
+  return buildSpecTexts(packages.map(specText));
+}
+
+/** Builds the binary RPM of each spec text (one package per spec), cached by the spec's digest. */
+export async function buildSpecTexts(specs: readonly string[]): Promise<string[]> {
   const { stdout } = await run('rpmbuild', ['--version']);
-  const jobs = packages.map((pkg) => {
-    const spec = specText(pkg);
+  const jobs = specs.map((spec) => {
     const key = createHash('sha256').update(stdout).update(spec).digest('hex').slice(0, 32);
     return { spec, file: path.join(cacheDir, `${key}.rpm`) };
   });
@@ -92,9 +96,10 @@ async function buildInto(spec: string, target: string): Promise<void> {
     } catch (error) {
       throw new Error(`rpmbuild failed for\n${spec}\n${((error as { stderr?: string }).stderr ?? '').slice(-2000)}`);
     }
-    const [built] = await readdir(path.join(topdir, 'RPMS', 'noarch'));
+    const [arch] = await readdir(path.join(topdir, 'RPMS'));
+    const [built] = await readdir(path.join(topdir, 'RPMS', arch!));
     const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await copyFile(path.join(topdir, 'RPMS', 'noarch', built!), temp);
+    await copyFile(path.join(topdir, 'RPMS', arch!, built!), temp);
     await rename(temp, target);
   } finally {
     await rm(topdir, { recursive: true, force: true });

@@ -47,7 +47,7 @@ async function sha256(file: string): Promise<string> {
 
 describe('fixture set', () => {
   it('holds every binary and source package the specs describe', () => {
-    expect(fixtures.packages.filter((p) => !p.isSource).map((p) => p.nevra).sort()).toEqual([
+    expect([...fixtures.packages, ...fixtures.refusedOnEntry].filter((p) => !p.isSource).map((p) => p.nevra).sort()).toEqual([
       'rg-app-1.0-1.noarch',
       'rg-control-char-1.0-1.noarch',
       'rg-epoch-3:1.5-2.noarch',
@@ -62,7 +62,8 @@ describe('fixture set', () => {
       'rg-unsatisfiable-1.0-1.noarch',
       'rg-weak-1.0-1.noarch',
     ]);
-    expect(fixtures.srpms.map((p) => path.basename(p)).sort()).toEqual([
+    expect(fixtures.refusedOnEntry.map((p) => p.fileName).sort()).toEqual(['rg-control-char-1.0-1.noarch.rpm', 'rg-control-char-1.0-1.src.rpm']);
+    expect([...fixtures.srpms, ...fixtures.refusedOnEntry.filter((p) => p.isSource).map((p) => p.path)].map((p) => path.basename(p)).sort()).toEqual([
       'rg-app-1.0-1.src.rpm',
       'rg-control-char-1.0-1.src.rpm',
       'rg-epoch-1.5-2.src.rpm',

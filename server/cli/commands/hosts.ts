@@ -1,5 +1,6 @@
 // `rpmgate hosts [--set NAME/VERSION] [--drifting] [--strict]`: the fleet with each host's conformance.
 // With --drifting the exit status is the verdict, as for rpmgate-agent check: 0 none drift, 1 some do.
+import { hostListShape } from '../../../common/api-shapes.ts';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { CommandIo } from '../global-options.ts';
 import { splitReference, table } from './set.ts';
@@ -29,7 +30,7 @@ export async function hostsCommand(io: CommandIo, options: HostsOptions): Promis
   }
   if (options.drifting) query.set('drifting', 'true');
   if (options.strict) query.set('strict', 'true');
-  const { body } = await io.client.get<{ total: number; hosts: HostSummary[] }>(`/api/v1/hosts${query.size ? `?${query}` : ''}`);
+  const { body } = await io.client.get<{ total: number; hosts: HostSummary[] }>(`/api/v1/hosts${query.size ? `?${query}` : ''}`, { expect: hostListShape });
   io.out.result(body, () => {
     if (body.hosts.length === 0) return options.drifting ? 'no drifting hosts' : 'no hosts';
     const rows = [['HOSTNAME', 'MACHINE-ID', 'SET', 'STATUS', 'MISSING', 'OLDER', 'NEWER', 'DIFFERENT', 'FOREIGN', 'PACKAGES', 'LAST REPORT']];

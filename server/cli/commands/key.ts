@@ -1,4 +1,5 @@
 // `rpmgate key show | add | activate | retire`: the server's signing keys and their rotation.
+import { keyActivationShape, keyShape, keysDocumentShape } from '../../../common/api-shapes.ts';
 import { readFile } from 'node:fs/promises';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { CommandIo } from '../global-options.ts';
@@ -27,7 +28,7 @@ interface KeysDocument {
 }
 
 export async function keyShowCommand(io: CommandIo) {
-  const { body } = await io.client.get<KeysDocument>('/api/v1/keys');
+  const { body } = await io.client.get<KeysDocument>('/api/v1/keys', { expect: keysDocumentShape });
   io.out.result(body, () => {
     const lines = [`current signing key: ${formatFingerprint(body.current.fingerprint)} (${body.current.algorithm}, ${body.current.userId})`, ''];
     lines.push(table(body.keys.map((key) => [key.status, formatFingerprint(key.fingerprint), key.algorithm, key.createdAt.slice(0, 10)])));
@@ -47,17 +48,17 @@ export async function keyAddCommand(io: CommandIo, options: { file?: string; alg
     }
     request = { armored, passphrase: options.passphrase ?? process.env.RPMGATE_SIGNING_KEY_PASSPHRASE };
   }
-  const { body } = await io.client.post<KeyInfo>('/api/v1/keys', request);
+  const { body } = await io.client.post<KeyInfo>('/api/v1/keys', request, { expect: keyShape });
   io.out.result(body, () => `added ${formatFingerprint(body.fingerprint)} (${body.status}); make it current with: rpmgate key activate ${body.fingerprint}`);
 }
 
 export async function keyActivateCommand(io: CommandIo, fingerprint: string) {
-  const { body } = await io.client.post<{ current: KeyInfo; rotation: RotationStatus }>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/activate`, {});
+  const { body } = await io.client.post<{ current: KeyInfo; rotation: RotationStatus }>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/activate`, {}, { expect: keyActivationShape });
   io.out.result(body, () => `current signing key: ${formatFingerprint(body.current.fingerprint)}\n${describeRotation(body.rotation)}`);
 }
 
 export async function keyRetireCommand(io: CommandIo, fingerprint: string) {
-  const { body } = await io.client.post<KeyInfo>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/retire`, {});
+  const { body } = await io.client.post<KeyInfo>(`/api/v1/keys/${encodeURIComponent(fingerprint)}/retire`, {}, { expect: keyShape });
   io.out.result(body, () => `retired ${formatFingerprint(body.fingerprint)}: /keys/rpmgate.asc no longer publishes it`);
 }
 

@@ -3,6 +3,7 @@
 import { readConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
 import { startServer } from '../../runtime.ts';
+import { announceStart, startFacts } from '../start-banner.ts';
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -24,6 +25,7 @@ export async function serveCommand(): Promise<void> {
     for (const signal of stopSignals) process.on(signal, () => stop(signal));
   });
   const server = await startServer(config, { log });
+  announceStart(startFacts(config, server), log);
   await stopRequested;
   await server.close();
   log.info('stopped');

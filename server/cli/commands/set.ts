@@ -1,4 +1,5 @@
 // `rpmgate set create | list | show | promote | diff`.
+import { setDocumentShape, setListShape } from '../../../common/api-shapes.ts';
 import { readFile } from 'node:fs/promises';
 import { RpmgateError } from '../../../common/errors.ts';
 import { diffSets } from '../../../common/set-diff.ts';
@@ -33,6 +34,7 @@ export interface SetCreateOptions {
   resolve?: boolean;
   allowUnresolved?: boolean;
   sources?: boolean;
+  requireClean?: boolean;
   description?: string;
 }
 
@@ -46,8 +48,9 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     resolve: Boolean(options.resolve),
     allowUnresolved: Boolean(options.allowUnresolved),
     noSources: options.sources === false,
+    ...(options.requireClean ? { requireClean: true } : {}),
     description: options.description ?? '',
-  });
+  }, { expect: setDocumentShape });
   io.out.result(body, () => {
     const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
     for (const added of body.added) lines.push(`  added ${added.nevra} (${added.reason})`);
@@ -74,7 +77,7 @@ export async function setListCommand(io: CommandIo, options: { name?: string; le
   const query = new URLSearchParams();
   if (options.name) query.set('name', options.name);
   if (options.level) query.set('level', options.level);
-  const { body } = await io.client.get<SetDocument[]>(`/api/v1/sets${query.size ? `?${query}` : ''}`);
+  const { body } = await io.client.get<SetDocument[]>(`/api/v1/sets${query.size ? `?${query}` : ''}`, { expect: setListShape });
   io.out.result(body, () => (body.length === 0 ? 'no package sets' : table(body.map((s) => [s.id, s.level, s.createdAt.slice(0, 19), s.createdBy]))));
 }
 
@@ -101,7 +104,7 @@ export async function setPromoteCommand(io: CommandIo, reference: string, level:
   const { body } = await io.client.post<SetDocument>(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}/promote`, {
     level,
     comment: options.comment ?? '',
-  });
+  }, { expect: setDocumentShape });
   io.out.result(body, () => `${body.id} is now at ${body.level}`);
 }
 
@@ -120,7 +123,7 @@ export async function setDiffCommand(io: CommandIo, left: string, right: string)
 
 async function fetchSet(io: CommandIo, reference: string): Promise<SetDocument> {
   const { name, version } = splitReference(reference);
-  const { body } = await io.client.get<SetDocument>(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}`);
+  const { body } = await io.client.get<SetDocument>(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}`, { expect: setDocumentShape });
   return body;
 }
 

@@ -1,5 +1,6 @@
 // `rpmgate upload FILE...`: streams each RPM to the server (four at a time), prints one line per file
 // and a summary; exits 1 when any file was refused.
+import { storedPackageShape } from '../../../common/api-shapes.ts';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -14,16 +15,19 @@ interface FileOutcome {
   error?: string;
 }
 
-const parallelUploads = 4;
+// Enough uploads in flight that the server's entry checks can batch them into shared rpmlint runs.
+const parallelUploads = 16;
 
 export async function uploadCommand(io: CommandIo, files: string[]): Promise<void> {
+  // A mistyped file name is a usage error, found before anything is sent: no half-done upload run.
+  const sizes = await Promise.all(files.map(regularFileSize));
   const outcomes: FileOutcome[] = [];
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const index = next++;
       const file = files[index]!;
-      const outcome = await uploadOne(io, file);
+      const outcome = await uploadOne(io, file, sizes[index]!);
       outcomes.push(outcome);
       io.out.progress(`[${outcomes.length}/${files.length}] ${describe(outcome)}`);
     }
@@ -39,15 +43,21 @@ export async function uploadCommand(io: CommandIo, files: string[]): Promise<voi
   }
 }
 
-async function uploadOne(io: CommandIo, file: string): Promise<FileOutcome> {
+/** The file's size, or a usage error saying why it cannot be uploaded. */
+export async function regularFileSize(file: string): Promise<number> {
+  const info = await stat(file).catch(() => null);
+  if (!info) throw new RpmgateError('usage', `${file}: no such file; nothing was uploaded`);
+  if (!info.isFile()) throw new RpmgateError('usage', `${file}: ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not an RPM file; nothing was uploaded`);
+  return info.size;
+}
+
+async function uploadOne(io: CommandIo, file: string, size: number): Promise<FileOutcome> {
   try {
-    const info = await stat(file).catch(() => null);
-    if (!info) return { file, outcome: 'refused', error: 'no such file' };
-    if (!info.isFile()) return { file, outcome: 'refused', error: info.isDirectory() ? 'a directory, not an RPM file' : 'not a regular file' };
-    const response = await postPackageFile(io, file, info.size);
+    const response = await postPackageFile(io, file, size);
     return { file, outcome: response.status === 201 ? 'created' : 'exists', nevra: response.body.nevra, status: response.status };
   } catch (error) {
-    if (isRpmgateError(error) && error.code === 'connection') throw error;
+    // The server, not this file, is the problem: stop with its one line.
+    if (isRpmgateError(error) && (error.code === 'connection' || error.code === 'not_rpmgate' || error.code === 'no_route')) throw error;
     if (isRpmgateError(error) && (error.code === 'unauthorized' || error.code === 'forbidden')) throw error;
     return { file, outcome: 'refused', error: error instanceof Error ? error.message : String(error) };
   }
@@ -55,11 +65,11 @@ async function uploadOne(io: CommandIo, file: string): Promise<FileOutcome> {
 
 /** Streams one RPM file to POST /api/v1/packages: 201 stored, 200 already there; anything else throws. */
 export function postPackageFile(io: CommandIo, file: string, size: number) {
-  const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
   return io.client.request<{ nevra: string }>('POST', '/api/v1/packages', {
-    body,
+    body: () => Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
     headers: { 'content-type': 'application/x-rpm', 'content-length': String(size) },
     timeoutMs: null,
+    expect: storedPackageShape,
   });
 }
 

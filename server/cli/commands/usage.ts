@@ -1,4 +1,5 @@
 // `rpmgate usage PACKAGE_NAME`: which hosts run which versions of a package, and which sets hold it.
+import { usageShape } from '../../../common/api-shapes.ts';
 import type { CommandIo } from '../global-options.ts';
 import { table } from './set.ts';
 
@@ -11,7 +12,7 @@ interface Usage {
 
 export async function usageCommand(io: CommandIo, name: string, options: { hosts?: string }): Promise<void> {
   const query = options.hosts ? `?limit=${encodeURIComponent(options.hosts)}` : '';
-  const { body } = await io.client.get<Usage>(`/api/v1/components/${encodeURIComponent(name)}/usage${query}`);
+  const { body } = await io.client.get<Usage>(`/api/v1/components/${encodeURIComponent(name)}/usage${query}`, { expect: usageShape });
   io.out.result(body, () => {
     const lines: string[] = [];
     if (body.versions.length === 0) lines.push(`no host runs ${body.name}`);

@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
-import { recordKeyring } from '../../signing/key-registry.ts';
+import { recordKeyOfRecord } from '../../signing/key-of-record.ts';
 import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { jsonBody } from '../json-body.ts';
@@ -42,12 +42,8 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(add, async (c) => {
     const body = c.req.valid('json');
-    const key =
-      body.armored !== undefined
-        ? await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null })
-        : await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm });
-    await recordKeyring(ctx.sql, ctx.keyring);
-    return c.json(key, 201);
+    if (body.armored !== undefined) return c.json(await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null }), 201);
+    return c.json(await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm }), 201);
   });
 
   const activate = createRoute({
@@ -59,7 +55,7 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(activate, async (c) => {
     const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
-    await recordKeyring(ctx.sql, ctx.keyring);
+    await recordKeyOfRecord(ctx.sql, key.fingerprint);
     const rotation = await ctx.rotation.start();
     return c.json({ current: key, rotation }, 202);
   });
@@ -71,11 +67,7 @@ export function keyRoutes(ctx: AppContext) {
     request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
     responses: { 200: { description: 'the key, no longer published' } },
   });
-  routes.openapi(retire, async (c) => {
-    const key = await ctx.keyring.retire(c.req.valid('param').fingerprint);
-    await recordKeyring(ctx.sql, ctx.keyring);
-    return c.json(key);
-  });
+  routes.openapi(retire, async (c) => c.json(await ctx.keyring.retire(c.req.valid('param').fingerprint)));
 
   return routes;
 }

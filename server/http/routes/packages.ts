@@ -4,6 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createRoute } from '@hono/zod-openapi';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { AppContext } from '../../context.ts';
+import { findingsOf } from '../../db/package-findings.ts';
 import { findPackageDetail, listPackages, type PackageDetailRow, type PackageRow } from '../../db/packages.ts';
 import { levelFromRank } from '../../../common/roles.ts';
 import { uploadPackage } from '../../services/upload.ts';
@@ -61,7 +62,7 @@ export function packageRoutes(ctx: AppContext) {
     const { nevra } = c.req.valid('param');
     const row = await findPackageDetail(ctx.sql, nevra);
     if (!row) throw new RpmgateError('not_found', `no package ${nevra}`);
-    return c.json(packageView(row));
+    return c.json({ ...packageView(row), findings: await findingsOf(ctx.sql, row.id) });
   });
 
   return routes;

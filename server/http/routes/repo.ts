@@ -13,7 +13,7 @@ import type { RepodataSnapshot } from '../../repodata/cache.ts';
 import { blobDamaged, isBlobDamaged } from '../../store/store.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
-import { fileResponse, type FileSource } from '../file-response.ts';
+import { fileResponse, MissingStoredFile, type FileSource } from '../file-response.ts';
 
 type RepoTarget =
   | { kind: 'repo-file'; address: Exclude<RepoAddress, { kind: 'agent' }> }
@@ -204,8 +204,12 @@ async function checkBlob(ctx: AppContext, sha256: string, size: number, label: s
   if (found?.size !== size) logDamage(ctx, blobDamaged(sha256, size, found?.size ?? null, ctx.store.location), label);
 }
 
-function logDamage(ctx: AppContext, error: unknown, label: string): never {
-  if (isBlobDamaged(error)) ctx.log.error('package blob damaged', { package: label, ...error.extra, store: ctx.store.location });
+/** A damaged blob becomes the stored-file problem (problem.ts logs it as one JSON line and answers a 500). */
+function logDamage(ctx: AppContext, error: unknown, _label: string): never {
+  if (isBlobDamaged(error)) {
+    const { sha256, expectedSize, foundSize } = error.extra as { sha256: string; expectedSize: number; foundSize: number | null };
+    throw new MissingStoredFile(`${ctx.store.location}/${sha256.slice(0, 2)}/${sha256}`, expectedSize, foundSize);
+  }
   throw error;
 }
 

@@ -26,6 +26,8 @@ export const createSetBody = z.strictObject({
   allowUnresolved: z.boolean().optional(),
   /** Leave out the source packages of the binaries. */
   noSources: z.boolean().optional(),
+  /** Refuse members with unwaived entry-check errors. */
+  requireClean: z.boolean().optional(),
 });
 
 export const listSetsQuery = z.strictObject({

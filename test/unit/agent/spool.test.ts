@@ -201,9 +201,15 @@ describe('sendReport', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  // rpmgate's problem documents carry its error code; 408 and 429 come from gateways, as text.
+  const codes: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 422: 'unprocessable', 500: 'internal', 502: 'connection', 503: 'unavailable' };
   const problem = (status: number) => (_req: IncomingMessage, res: ServerResponse) => {
+    if (!codes[status]) {
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(`status ${status}`);
+      return;
+    }
     res.writeHead(status, { 'content-type': 'application/problem+json' });
-    res.end(JSON.stringify({ type: 'about:blank', title: 'x', status, detail: `status ${status}` }));
+    res.end(JSON.stringify({ type: `https://rpmgate.dev/problems/${codes[status]}`, title: 'x', status, detail: `status ${status}`, code: codes[status] }));
   };
 
   async function outcome(): Promise<string> {
@@ -218,10 +224,10 @@ describe('sendReport', () => {
   it('POSTs the report with the token to /api/v1/hosts/report and returns the answer', async () => {
     answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"conforming":true}');
+      res.end('{"machineId":"0123456789abcdef0123456789abcdef","status":"conforming"}');
     };
     const report = reportOf('1.0', '2024-05-01T10:00:00Z');
-    expect(await sendReport(new ApiClient({ server: url, token: 'agent-token' }), report)).toEqual({ conforming: true });
+    expect(await sendReport(new ApiClient({ server: url, token: 'agent-token' }), report)).toEqual({ machineId: facts.machineId, status: 'conforming' });
     // The body is the contract's document; when and which report travel as headers.
     const { collectedAt, reportId, ...document } = report;
     expect(bodies).toEqual([{ auth: 'Bearer agent-token', url: '/api/v1/hosts/report', body: document, collectedAt, reportId }]);
@@ -235,6 +241,11 @@ describe('sendReport', () => {
       results[status] = await outcome();
     }
     expect(results).toEqual({ 500: 'retry', 502: 'retry', 503: 'retry', 408: 'retry', 429: 'retry', 400: 'reject', 413: 'reject', 422: 'reject', 401: 'stop', 403: 'stop', 404: 'stop' });
+  });
+
+  it('stops, keeping the report, when the answer is not from rpmgate (a web page)', async () => {
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>');
+    expect(await outcome()).toBe('stop');
   });
 
   it('retries when nothing listens', async () => {

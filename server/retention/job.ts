@@ -1,0 +1,290 @@
+// The cleanup job: its dry run (preview.ts) and its run, one server at a time (a PostgreSQL advisory
+// lock), on demand or on RPMGATE_CLEANUP_SCHEDULE. A run withdraws the warnings of spared objects,
+// deletes what is due and still eligible (services/deletion.ts, one transaction each), records new
+// warnings, gives back the files no row names (after the rows are gone, so that a crash leaves no row
+// without its file), and mails one digest per recipient. The clock is injected: tests run it as of
+// any date.
+import fs from 'node:fs/promises';
+import { RpmgateError } from '../../common/errors.ts';
+import type { AppContext } from '../context.ts';
+import { namedBlobs } from '../db/blob-locks.ts';
+import type { Queryable } from '../db/queryable.ts';
+import {
+  countPreviousFilesBefore,
+  deletePreviousFilesBefore,
+  insertWarnings,
+  markWarningDeleted,
+  recordMailFailure,
+  recordMailSent,
+  streamMailItems,
+  withdrawWarnings,
+  type MailItemRow,
+} from '../db/retention.ts';
+import { deletePackage, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
+import { crashPoint } from './crash-point.ts';
+import { composeDigest, createMailer, type Mailer } from './mail.ts';
+import { previewCleanup, type CleanupPreview } from './preview.ts';
+import { readCleanupRules, type CleanupRules } from './rules.ts';
+import { scheduleCleanup } from './schedule.ts';
+
+export type CleanupContext = Pick<AppContext, 'config' | 'sql' | 'store' | 'log' | 'repositories'>;
+
+export interface CleanupReport {
+  now: string;
+  withdrawn: { object: string; sparedBecause: string }[];
+  deleted: { kind: 'set' | 'package'; object: string; rule: string; reason: string }[];
+  /** Due, but found not eligible in the deleting transaction (promoted or reported meanwhile). */
+  skipped: string[];
+  warned: number;
+  previousFiles: number;
+  strayBlobs: number;
+  bytesFreed: number;
+  mail: { on: boolean; sent: number; failed: { recipient: string; error: string }[] };
+}
+
+export interface CleanupJobOptions {
+  /** The job's clock (tests inject one); default the wall clock. */
+  clock?: () => Date;
+}
+
+const dayMs = 86_400_000;
+/** "rpmgate-cleanup" folded into a bigint: every rpmgate agrees on it. */
+const cleanupLockKey = 0x72676c65616e7570n;
+
+export class CleanupJob {
+  private rules: CleanupRules | null = null;
+  private readonly mailer: Mailer | null;
+  private stopSchedule: (() => void) | null = null;
+  readonly clock: () => Date;
+
+  constructor(
+    private readonly ctx: CleanupContext,
+    options: CleanupJobOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.mailer = createMailer(ctx.config.retention.smtpUrl, ctx.config.retention.mailFrom);
+  }
+
+  /** Reads and validates the rules (a wrong policy file stops the server at start), starts the schedule. */
+  async start(): Promise<void> {
+    this.rules = await readCleanupRules(this.ctx.config.retention.policyFile);
+    if (!this.mailer) this.ctx.log.warn('cleanup mail is off (RPMGATE_SMTP_URL is not set): warnings are recorded, not mailed');
+    const schedule = this.ctx.config.retention.schedule;
+    if (schedule) {
+      this.stopSchedule = scheduleCleanup(schedule, () => this.runScheduled(), this.clock);
+      this.ctx.log.info('cleanup scheduled', { schedule: process.env.RPMGATE_CLEANUP_SCHEDULE ?? schedule });
+    }
+  }
+
+  stop(): void {
+    this.stopSchedule?.();
+    this.stopSchedule = null;
+    this.mailer?.close();
+  }
+
+  get mailOn(): boolean {
+    return this.mailer !== null;
+  }
+
+  private async currentRules(): Promise<CleanupRules> {
+    this.rules ??= await readCleanupRules(this.ctx.config.retention.policyFile);
+    return this.rules;
+  }
+
+  async preview(now: Date = this.clock()): Promise<CleanupPreview> {
+    const rules = await this.currentRules();
+    const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
+    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles });
+  }
+
+  /** Runs now, unless another server (or this one) is running it: then a conflict. */
+  async run(now: Date = this.clock()): Promise<CleanupReport> {
+    const reserved = await this.ctx.sql.reserve();
+    try {
+      const [{ locked }] = (await reserved`select pg_try_advisory_lock(${cleanupLockKey.toString()}::bigint) as locked`) as unknown as [{ locked: boolean }];
+      if (!locked) throw new RpmgateError('conflict', 'a cleanup is running already (on this server or another one on the same database)');
+      try {
+        return await this.runLocked(now);
+      } finally {
+        await reserved`select pg_advisory_unlock(${cleanupLockKey.toString()}::bigint)`;
+      }
+    } finally {
+      reserved.release();
+    }
+  }
+
+  private async runScheduled(): Promise<void> {
+    try {
+      const report = await this.run();
+      this.ctx.log.info('cleanup ran', summary(report));
+    } catch (error) {
+      if (error instanceof RpmgateError && error.code === 'conflict') this.ctx.log.info('cleanup skipped: another server runs it');
+      else this.ctx.log.error('cleanup failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private async runLocked(now: Date): Promise<CleanupReport> {
+    const { sql, store, log } = this.ctx;
+    const rules = await this.currentRules();
+    const preview = await this.preview(now);
+    const report: CleanupReport = {
+      now: now.toISOString(),
+      withdrawn: [],
+      deleted: [],
+      skipped: [],
+      warned: 0,
+      previousFiles: 0,
+      strayBlobs: 0,
+      bytesFreed: 0,
+      mail: { on: this.mailOn, sent: 0, failed: [] },
+    };
+
+    // Spared objects first: their withdrawal goes out with this run's digests.
+    await withdrawWarnings(sql, preview.withdraw.map((w) => ({ id: w.warningId, reason: w.sparedBecause })), now);
+    report.withdrawn = preview.withdraw.map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
+
+    // Phase 2: what was warned, notified long enough ago and is still eligible.
+    const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
+    const files: StoredFile[] = [];
+    for (const due of preview.delete) {
+      const by = {
+        actor: 'cleanup',
+        detail: { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt },
+        alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
+      };
+      try {
+        if (due.kind === 'set') {
+          const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
+          const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
+          if (!deleted) {
+            report.skipped.push(`set ${due.object}`);
+            continue;
+          }
+        } else {
+          const deleted = await deletePackage(sql, due.id, by);
+          if (!deleted) {
+            report.skipped.push(`package ${due.object}`);
+            continue;
+          }
+          files.push(...deleted.files);
+        }
+        report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        crashPoint('cleanup:one-deleted');
+      } catch (error) {
+        // One object that cannot go (a set made to hold the package meanwhile) does not stop the run.
+        log.warn('cleanup could not delete', { object: `${due.kind} ${due.object}`, error: error instanceof Error ? error.message : String(error) });
+        report.skipped.push(`${due.kind} ${due.object}`);
+      }
+    }
+    if (report.deleted.length > 0) await this.ctx.repositories.changed();
+
+    // Phase 1: warnings for what became eligible.
+    report.warned = await insertWarnings(
+      sql,
+      preview.warn.map((w) => ({ kind: w.kind, id: w.id, object: w.object, rule: w.rule, reason: w.reason, bytes: w.bytes, recipients: w.recipients })),
+      now,
+      rules.warningDays,
+      !this.mailOn,
+    );
+    if (report.warned > 0) crashPoint('cleanup:warned');
+
+    // Files a key rotation replaced, past the hold time: no host's metadata names them any more.
+    if (rules.rules.previousFiles) {
+      const previous = await deletePreviousFilesBefore(sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
+      report.previousFiles = previous.length;
+      files.push(...previous.map((file) => ({ sha256: file.sha256, size: Number(file.size) })));
+    }
+
+    // The rows are gone (committed): now their files.
+    if (files.length > 0) crashPoint('cleanup:rows-deleted');
+    report.bytesFreed += await removeUnnamedBlobs(sql, store, files, () => crashPoint('cleanup:one-file-removed'));
+    const stray = await this.sweepStrayBlobs(rules);
+    report.strayBlobs = stray.count;
+    report.bytesFreed += stray.bytes;
+
+    await this.sendDigests(now, rules, report);
+    return report;
+  }
+
+  /**
+   * Files no row names, left by a crash between a deletion's commit and its file removal (or by an
+   * upload that failed after adopting): removed once older than the grace period, by the wall clock,
+   * since an upload in flight adopts its file before its row commits.
+   */
+  private async sweepStrayBlobs(rules: CleanupRules): Promise<{ count: number; bytes: number }> {
+    const { sql, store } = this.ctx;
+    const cutoff = Date.now() - rules.strayBlobGraceHours * 3_600_000;
+    let count = 0;
+    let bytes = 0;
+    let batch: { sha256: string; size: number; modifiedAt: Date }[] = [];
+    const flush = async () => {
+      const named = await namedBlobs(sql, batch.map((blob) => blob.sha256));
+      const stray: StoredFile[] = [];
+      for (const blob of batch) {
+        if (named.has(blob.sha256)) continue;
+        if (blob.modifiedAt.getTime() < cutoff) stray.push({ sha256: blob.sha256, size: blob.size });
+      }
+      const freed = await removeUnnamedBlobs(sql, store, stray);
+      if (freed > 0 || stray.length > 0) {
+        count += stray.length;
+        bytes += freed;
+      }
+      batch = [];
+    };
+    for await (const blob of store.list()) {
+      if (!/^[0-9a-f]{64}$/.test(blob.sha256)) continue;
+      batch.push(blob);
+      if (batch.length >= 1000) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return { count, bytes };
+  }
+
+  /** One digest per recipient: warnings not mailed to them yet, and withdrawals of warnings they had. */
+  private async sendDigests(now: Date, rules: CleanupRules, report: CleanupReport): Promise<void> {
+    if (!this.mailer) return;
+    let recipient: string | null = null;
+    let items: MailItemRow[] = [];
+    const flush = async () => {
+      if (recipient === null || items.length === 0) return;
+      const warningIds = items.filter((item) => !item.withdrawal).map((item) => Number(item.id));
+      const withdrawalIds = items.filter((item) => item.withdrawal).map((item) => Number(item.id));
+      try {
+        await this.mailer!.send({ to: recipient, ...composeDigest(items, now, rules.warningDays) });
+        await recordMailSent(this.ctx.sql, recipient, warningIds, withdrawalIds, now, rules.warningDays);
+        report.mail.sent++;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        report.mail.failed.push({ recipient, error: message });
+        await recordMailFailure(this.ctx.sql, [...warningIds, ...withdrawalIds], `${recipient}: ${message}`);
+        this.ctx.log.warn('cleanup mail failed; the warnings wait for the next run', { recipient, error: message });
+      }
+    };
+    // Collected first: recording a sent mail changes the rows the cursor reads.
+    const all: MailItemRow[] = [];
+    for await (const rows of streamMailItems(this.ctx.sql)) all.push(...rows);
+    for (const item of all) {
+      if (item.recipient !== recipient) {
+        await flush();
+        recipient = item.recipient;
+        items = [];
+      }
+      items.push(item);
+    }
+    await flush();
+  }
+}
+
+export function summary(report: CleanupReport): Record<string, unknown> {
+  return {
+    deleted: report.deleted.length,
+    withdrawn: report.withdrawn.length,
+    warned: report.warned,
+    previousFiles: report.previousFiles,
+    strayBlobs: report.strayBlobs,
+    bytesFreed: report.bytesFreed,
+    mailSent: report.mail.sent,
+    mailFailed: report.mail.failed.length,
+  };
+}
+

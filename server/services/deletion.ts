@@ -1,0 +1,110 @@
+// Deleting a set or a package: the one path for a user's delete and the cleanup's. Each deletion is
+// one transaction that re-checks the object may go, deletes its row (the schema then buries a set
+// under a tombstone and moves its packages' levels, sql/0009 and 0011), moves the repositories'
+// generation and writes an audit event naming who deleted it and why. Files go after the commit
+// (removeUnnamedBlobs): a crash in between leaves files without rows, which the next sweep removes,
+// never a row without its file.
+import { RpmgateError } from '../../common/errors.ts';
+import { lockBlobs, namedBlobs } from '../db/blob-locks.ts';
+import type { Queryable } from '../db/queryable.ts';
+import { bumpRepoGeneration } from '../db/repo-generations.ts';
+import { insertAuditEvent } from '../db/retention.ts';
+import type { BlobStore } from '../store/store.ts';
+
+export interface DeletionActor {
+  /** A token name, or "cleanup". */
+  actor: string;
+  /** What the audit records besides: the rule and reason of a cleanup, a user's comment. */
+  detail: Record<string, unknown>;
+  /** More work that must commit with the deletion or not at all (the cleanup marks its warning). */
+  alsoInTransaction?: (tx: Queryable) => Promise<void>;
+}
+
+export interface SetDeletionGuard {
+  /** The set must still be at this level (a promotion since spares it). */
+  level?: string;
+  /** No host may have reported the set as its own since then. */
+  noHostReportSince?: Date;
+}
+
+/** Deletes a set in one transaction; false when a guard no longer holds (nothing changed). */
+export async function deleteSet(sql: Queryable, setId: number, by: DeletionActor, guard: SetDeletionGuard = {}): Promise<boolean> {
+  return inTransaction(sql, async (tx) => {
+    const [set] = await tx<{ name: string; version: string; level: string; released: boolean }[]>`
+      select name, version, level, (released_at is not null or level = 'release') as released from package_sets where id = ${setId} for update`;
+    if (!set) return false;
+    if (set.released) throw new RpmgateError('conflict', `package set ${set.name}/${set.version} was released: a released set is never deleted`);
+    if (guard.level !== undefined && set.level !== guard.level) return false;
+    if (guard.noHostReportSince) {
+      const [recent] = await tx`select 1 from hosts where set_id = ${setId} and last_report_at >= ${guard.noHostReportSince} limit 1`;
+      if (recent) return false;
+    }
+    await tx`delete from package_sets where id = ${setId}`;
+    // An empty set cascades no member, so the trigger of sql/0011 may not have moved the generation.
+    await bumpRepoGeneration(tx, 'levels');
+    await insertAuditEvent(tx, { actor: by.actor, action: 'set.delete', object: `${set.name}/${set.version}`, detail: { level: set.level, ...by.detail } });
+    await by.alsoInTransaction?.(tx);
+    return true;
+  });
+}
+
+export interface StoredFile {
+  sha256: string;
+  size: number;
+}
+
+export interface DeletedPackage {
+  nevra: string;
+  /** The files its rows named: remove them with removeUnnamedBlobs once the deletion committed. */
+  files: StoredFile[];
+}
+
+/** Deletes a package no set holds, in one transaction; null when a set holds it now (nothing changed). */
+export async function deletePackage(sql: Queryable, packageId: number, by: DeletionActor): Promise<DeletedPackage | null> {
+  return inTransaction(sql, async (tx) => {
+    const [pkg] = await tx<{ nevra: string; sha256: string; size: number; original_sha256: string; original_size: number; sourcerpm: string | null; is_source: boolean }[]>`
+      select nevra, sha256, size::float8 as size, original_sha256, original_size::float8 as original_size, sourcerpm, is_source
+      from packages where id = ${packageId} for update`;
+    if (!pkg) return null;
+    // The row lock makes a set being created with this package wait for this transaction (its
+    // member row's foreign key), so no set can hold it once this finds none.
+    const [held] = await tx`select 1 from package_set_members where package_id = ${packageId} limit 1`;
+    if (held) return null;
+    const previous = await tx<StoredFile[]>`select sha256, size::float8 as size from package_previous_files where package_id = ${packageId}`;
+    await tx`delete from packages where id = ${packageId}`;
+    // A binary's source takes its level from its binaries (sql/0002): compute it again without this one.
+    if (!pkg.is_source && pkg.sourcerpm) {
+      await tx`select refresh_package_levels(array(select id from packages where is_source and filename = ${pkg.sourcerpm}))`;
+    }
+    await bumpRepoGeneration(tx, 'levels');
+    await insertAuditEvent(tx, { actor: by.actor, action: 'package.delete', object: pkg.nevra, detail: by.detail });
+    await by.alsoInTransaction?.(tx);
+    const files = new Map<string, number>([[pkg.original_sha256, pkg.original_size], [pkg.sha256, pkg.size]]);
+    for (const file of previous) files.set(file.sha256, file.size);
+    return { nevra: pkg.nevra, files: [...files].map(([sha256, size]) => ({ sha256, size: Number(size) })) };
+  });
+}
+
+/**
+ * Removes the blobs no row names any more, each under its lock (db/blob-locks.ts): an upload of the
+ * same bytes either commits its row first (the blob stays) or adopts its file after the removal.
+ * Returns the bytes given back.
+ */
+export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files: StoredFile[], afterEach?: () => void): Promise<number> {
+  let freed = 0;
+  for (const file of files) {
+    freed += await inTransaction(sql, async (tx) => {
+      await lockBlobs(tx, [file.sha256]);
+      if ((await namedBlobs(tx, [file.sha256])).size > 0 || (await store.stat(file.sha256)) === null) return 0;
+      await store.remove(file.sha256);
+      return file.size;
+    });
+    afterEach?.();
+  }
+  return freed;
+}
+
+async function inTransaction<T>(sql: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  if ('begin' in sql && typeof sql.begin === 'function') return (sql as import('postgres').Sql).begin((tx) => work(tx)) as Promise<T>;
+  return work(sql);
+}
