@@ -56,7 +56,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
   program
     .command('check')
     .description('compare the installed packages with a set: exit 0 conforming, 1 drifting')
-    .requiredOption('--set <set>', 'NAME/VERSION')
+    .option('--set <set>', 'NAME/VERSION (default: the set of the .repo file configure wrote, as report finds it)')
     .option('--strict', 'count installed packages that are not in the set as drift')
     .option('--extra', 'list the installed packages that are not in the set (listed always with --strict)')
     .action(

@@ -5,7 +5,7 @@
 // warm-ups); prints a markdown table with the targets. NODE_EXTRA_CA_CERTS, which this sandbox sets and
 // users' machines do not, is removed (node parses that CA bundle at every start, ≈ 50 ms).
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,8 @@ async function hyperfine(command: string, env: NodeJS.ProcessEnv): Promise<{ mea
 const env: NodeJS.ProcessEnv = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-bench-cli-'));
+// As root, the embedded PostgreSQL runs as nobody, which must reach its data dir.
+await chmod(dataDir, 0o755);
 const port = await freePort();
 const token = `bench-admin-${process.pid}-0123456789`;
 log('building the bundle');

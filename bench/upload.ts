@@ -4,7 +4,7 @@
 // rpmlint), once with them off (house policies off, RPMGATE_RPMLINT=off). A benchmark, not a test: it
 // prints a markdown table with each target and pass or miss.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,8 @@ interface Outcome {
 
 async function uploadAll(files: string[], env: Record<string, string>, label: string): Promise<Outcome> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `rpmgate-bench-upload-${label}-`));
+  // As root the embedded PostgreSQL runs as nobody, which must enter the data dir (mkdtemp makes it 0700).
+  await chmod(dataDir, 0o755);
   const adminToken = `bench-upload-admin-${Date.now()}`;
   const serve = await startServeProcess({ dataDir, port: await freePort(), env: { RPMGATE_ADMIN_TOKEN: adminToken, ...env } });
   try {

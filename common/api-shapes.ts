@@ -80,6 +80,15 @@ export const enrollmentShape = objectShape<{ token: string; machineId: string; r
 
 export const reportAnswerShape = objectShape<{ machineId: string; status: string }>("a host report's receipt", { machineId: 'string', status: 'string' });
 
+export const tokenSummaryShape = objectShape<{ id: number; name: string; role: string; createdAt: string; revokedAt: string | null }>('a token', {
+  id: 'number',
+  name: 'string',
+  role: 'string',
+  createdAt: 'string',
+});
+
+export const tokenListShape = listShape('a list of tokens', tokenSummaryShape);
+
 export const exceptionShape = objectShape<{ id: number; check: string; package: string; state: string }>('an entry-check exception', {
   id: 'number',
   check: 'string',
@@ -98,3 +107,17 @@ export const recheckShape = objectShape<{ dryRun: boolean; checked: number; chan
   refused: 'array',
   unreadable: 'array',
 });
+
+export const mirrorShape = objectShape<{ name: string; baseurl: string }>('a mirror', { name: 'string', baseurl: 'string', keys: 'array' });
+
+export const mirrorListShape = listShape('a list of mirrors', mirrorShape);
+
+export const mirrorSyncShape = objectShape<{ mirror: string; status: string; packages: number; added: number; removed: number; seconds: number }>('a mirror sync', {
+  mirror: 'string',
+  status: 'string',
+  packages: 'number',
+  added: 'number',
+  removed: 'number',
+});
+
+export const mirrorFetchShape = objectShape<{ adopted: unknown[] }>('a mirror fetch report', { adopted: 'array', unknown: 'array', refused: 'array' });

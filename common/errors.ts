@@ -15,6 +15,9 @@ export const errorCodes = {
   unprocessable: { status: 422, exit: 1, title: 'Unprocessable' },
   unavailable: { status: 503, exit: 2, title: 'Service unavailable' },
   connection: { status: 502, exit: 2, title: 'Cannot reach the server' },
+  // An upstream repository (a mirror) failed: unreachable, 404, bad checksum or signature, malformed.
+  upstream: { status: 502, exit: 1, title: 'Upstream repository failed' },
+  upstream_timeout: { status: 504, exit: 1, title: 'Upstream repository timed out' },
   // The answer came from something other than rpmgate (a web page, another API, a proxy's error page).
   not_rpmgate: { status: 502, exit: 2, title: 'Not an rpmgate server' },
   usage: { status: 400, exit: 2, title: 'Usage error' },
@@ -53,13 +56,13 @@ export class RpmFormatError extends RpmgateError {
 }
 
 /**
- * Also true for an RpmgateError of another copy of this module: the bundled CLI (dist/) loads server
- * commands from the sources (server/cli/server-sources.ts), whose class is not the bundle's.
+ * By class, or by shape: the bundled CLI runs the server's commands from the sources (server-sources.ts),
+ * whose RpmgateError is another class object than the bundle's.
  */
 export function isRpmgateError(error: unknown): error is RpmgateError {
   if (error instanceof RpmgateError) return true;
   if (!(error instanceof Error) || error.name !== 'RpmgateError') return false;
-  const { code, exitCode } = error as unknown as { code?: unknown; exitCode?: unknown };
+  const { code, exitCode } = error as { code?: unknown; exitCode?: unknown };
   return typeof code === 'string' && code in errorCodes && typeof exitCode === 'number';
 }
 

@@ -14,6 +14,11 @@ export interface ApiClientOptions {
    * starting: `npm start &` and the next command at once), in ms; 0 (the default) fails at once.
    */
   waitForStartMs?: number;
+  /**
+   * Whether a server of this machine is starting (its data dir locked by a live process); with it, a
+   * refused connection is waited for only when this says yes within a few seconds.
+   */
+  serverStarting?: () => boolean;
   /** Told once when a request starts waiting for the server (the CLI prints it on stderr). */
   onWait?: (message: string) => void;
 }
@@ -21,7 +26,7 @@ export interface ApiClientOptions {
 export interface RequestOptions {
   /** The shape a successful answer must have; anything else is "not an rpmgate server". */
   expect?: Shape<unknown>;
-  /** A successful answer is text/plain (a .repo file), returned as text. */
+  /** A successful answer is text (a .repo file as text/plain, the key file as application/pgp-keys), returned as text. */
   plainText?: boolean;
   json?: unknown;
   /** The body, or a function making it (a stream can be sent only once; the wait for a starting server may send twice). */
@@ -43,6 +48,7 @@ export class ApiClient {
   private readonly timeoutMs: number;
   private waitForStartMs: number;
   private readonly onWait: (message: string) => void;
+  private readonly serverStarting: (() => boolean) | null;
 
   constructor(options: ApiClientOptions) {
     this.server = normaliseServer(options.server);
@@ -50,6 +56,16 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.waitForStartMs = isLoopback(this.server) ? (options.waitForStartMs ?? 0) : 0;
     this.onWait = options.onWait ?? (() => undefined);
+    this.serverStarting = options.serverStarting ?? null;
+  }
+
+  /** Polls serverStarting() for up to 3 s: a server just started may not have locked its data dir yet. */
+  private async seesServerStarting(): Promise<boolean> {
+    if (!this.serverStarting) return true;
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (this.serverStarting()) return true;
+    }
+    return false;
   }
 
   /**
@@ -92,6 +108,7 @@ export class ApiClient {
       response = await send().catch(async (error: unknown) => {
         // A local server that is starting refuses connections for a few seconds: wait for it, once.
         if (!(error instanceof TransportError && error.code === 'ECONNREFUSED' && this.waitForStartMs > 0)) throw error;
+        if (!(await this.seesServerStarting())) throw error;
         const waitMs = this.waitForStartMs;
         this.waitForStartMs = 0;
         this.onWait(`waiting up to ${Math.round(waitMs / 1000)} s for ${this.server} to start (connection refused)`);
@@ -127,7 +144,7 @@ export class ApiClient {
     const isJson = mediaType === 'application/json' || mediaType === 'application/problem+json';
     const success = response.status >= 200 && response.status < 300;
     if (success && response.text === '' && response.status === 204) return null;
-    if (success && plainText && mediaType === 'text/plain') return response.text;
+    if (success && plainText && (mediaType === 'text/plain' || mediaType === 'application/pgp-keys')) return response.text;
     const body = isJson ? parseJson(response.text) : undefined;
     if (body !== undefined && ((success && !plainText) || problemShape.test(body))) return body;
     // A status the caller handles by its number alone (the agent retries 429 and 5xx, whoever sent them).
@@ -186,7 +203,7 @@ export function describeTransportError(error: unknown, server: string): string {
   const hostPort = url.host + (url.port ? '' : url.protocol === 'https:' ? ':443' : ':80');
   const code = error.code ?? '';
   if (code === 'ETIMEDOUT') return 'the request timed out';
-  if (code === 'ECONNREFUSED') return `connection refused: nothing listens on ${hostPort} (is the server running? \`npm start\` or \`rpmgate serve\` starts it)`;
+  if (code === 'ECONNREFUSED') return `connection refused (nothing listens on ${hostPort}; is the server running?)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name ${url.hostname} is unknown (DNS)`;
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return url.protocol === 'http:' ? 'the server closed the connection (if it speaks TLS, use an https:// URL)' : 'the server closed the connection';

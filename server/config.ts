@@ -1,4 +1,5 @@
 // The server's configuration: read from the environment once, failing fast with a readable message.
+import os from 'node:os';
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
 import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
@@ -33,6 +34,10 @@ export interface Config {
   /** Algorithm of a key rpmgate generates (RPMGATE_SIGNING_ALGORITHM). */
   signingAlgorithm: SigningAlgorithm;
   signingKeyPassphrase: string | null;
+  /** HTTP worker processes (RPMGATE_WORKERS, default the number of cores); 1 serves in one process. */
+  workers: number;
+  /** Bearer token /metrics asks for (RPMGATE_METRICS_TOKEN); null leaves it open. */
+  metricsToken: string | null;
   /** RPMGATE_SIGNING_KEY_TAKEOVER=1: this server's key becomes the database's even if another one signs. */
   signingKeyTakeover: boolean;
   /** RPMGATE_POLICY_FILE: the entry-check policy (YAML or JSON); null: the defaults. */
@@ -43,6 +48,8 @@ export interface Config {
   retention: RetentionSettings;
   /** Where package blobs live (server/store/store-config.ts). */
   store: StoreConfig;
+  /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
+  mirrorSyncIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -64,11 +71,14 @@ export function readConfig(env: Env = process.env): Config {
     signingKeyFile: env.RPMGATE_SIGNING_KEY_FILE || null,
     signingKeyPassphrase: env.RPMGATE_SIGNING_KEY_PASSPHRASE ?? null,
     signingAlgorithm: readSigningAlgorithm(env),
+    workers: readInteger(env, 'RPMGATE_WORKERS', os.availableParallelism(), 1, 256),
+    metricsToken: env.RPMGATE_METRICS_TOKEN || null,
     signingKeyTakeover: env.RPMGATE_SIGNING_KEY_TAKEOVER === '1',
     policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
     rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
     retention: readRetentionSettings(env),
     store: readStoreConfig(env),
+    mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
   };
 }
 

@@ -4,9 +4,10 @@ import type { Sql } from 'postgres';
 import type { EntryChecks } from './checks/entry-checks.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import type { Metrics } from './ops/metrics.ts';
 import type { RepodataCache } from './repodata/cache.ts';
 import type { CleanupJob } from './retention/job.ts';
-import type { KeyRotationJob } from './services/key-rotation.ts';
+import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
@@ -19,12 +20,14 @@ export interface AppContext {
   log: Logger;
   signer: PackageSigner;
   keyring: Keyring;
-  rotation: KeyRotationJob;
+  rotation: RotationControl;
   repodata: RepodataCache;
   /** House policies, rpmlint and exceptions, run on every package entering the store. */
   entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** Prometheus metrics of this process (and, through it, of the whole server: server/ops). */
+  metrics: Metrics;
   /** Retention: the cleanup's dry run and run, and its schedule. */
   cleanup: CleanupJob;
 }

@@ -5,10 +5,13 @@ import { compareInventory, type ConformanceResult, type PackageTuple } from '../
 import { formatNevra } from '../../common/rpm/nevra.ts';
 import { readHostArch, readInstalledPackages } from '../collect.ts';
 import type { AgentContext } from '../context.ts';
+import { RpmgateError } from '../../common/errors.ts';
+import { followedSet } from './report.ts';
 import { fetchSet, formatSetReference, parseSetReference, type SetDocument, type SetReference } from '../set-api.ts';
 
 export interface CheckOptions {
-  set: string;
+  /** Default: the set the host follows (the .repo file configure wrote). */
+  set?: string;
   strict?: boolean;
   /** List the packages the set does not hold (the OS, mostly), not only count them. */
   extra?: boolean;
@@ -20,7 +23,11 @@ export interface Conformance extends ConformanceResult {
 }
 
 export async function checkCommand(ctx: AgentContext, options: CheckOptions): Promise<number> {
-  const result = await checkConformance(ctx, parseSetReference(options.set), Boolean(options.strict));
+  const set = options.set ?? (await followedSet(ctx));
+  if (!set) {
+    throw new RpmgateError('usage', `this host follows no set (no .repo file of rpmgate-agent configure in ${ctx.reposDir}): pass --set NAME/VERSION, or configure the host first`);
+  }
+  const result = await checkConformance(ctx, parseSetReference(set), Boolean(options.strict));
   ctx.out.result(result, () => describeConformance(result, { listExtra: Boolean(options.extra) }));
   return result.conforming ? 0 : 1;
 }
@@ -53,7 +60,8 @@ export function describeConformance(result: Conformance, options: { listExtra?: 
   for (const pkg of result.different) lines.push(`  different  ${formatNevra(pkg)} (not a version or arch the set holds)`);
   if (result.strict || options.listExtra) for (const pkg of result.foreign) lines.push(`  extra      ${formatNevra(pkg)}`);
   if (!result.strict && counts.foreign > 0) {
-    lines.push(`  (${counts.foreign} other installed package(s) are not in the set: not drift; --extra lists them, --strict counts them)`);
+    const hint = options.listExtra ? '--strict counts them' : '--extra lists them, --strict counts them';
+    lines.push(`  (${counts.foreign} other installed package(s) are not in the set: not drift; ${hint})`);
   }
   return lines.join('\n');
 }

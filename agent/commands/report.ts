@@ -109,7 +109,7 @@ export async function reportCommand(ctx: AgentContext, options: ReportOptions): 
 }
 
 /** The set named by the .repo file `configure` wrote, or null when the host follows none. */
-async function followedSet(ctx: AgentContext): Promise<string | null> {
+export async function followedSet(ctx: AgentContext): Promise<string | null> {
   const repos = await findConfiguredRepos(ctx.reposDir);
   if (repos.length > 1) {
     ctx.out.progress(`rpmgate-agent: warning: several rpmgate .repo files in ${ctx.reposDir}; reporting set ${repos[0]!.set}`);

@@ -34,10 +34,11 @@ export interface ServerProcess {
 
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** `script`: another entry than server-process.ts (one that takes the same environment). */
+export async function startServerProcess(env: Record<string, string>, script: string = entry): Promise<ServerProcess> {
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server under test.
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

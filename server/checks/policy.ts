@@ -55,7 +55,7 @@ export const policySchema = z
         /** rpmlint errors recorded as warnings: opinions of rpmlint's that an ordinary package fails. */
         warningsOnly: z
           .array(z.string().regex(/^[\w.%-]+$/u, { message: 'an rpmlint check name' }))
-          .default(['description-line-too-long', 'no-dependency-on', 'no-binary', 'no-changelogname-tag', 'multiple-specfiles', 'superfluous-%clean-section']),
+          .default(['description-line-too-long', 'no-dependency-on', 'no-binary', 'no-changelogname-tag', 'multiple-specfiles', 'superfluous-%clean-section', 'explicit-lib-dependency', 'invalid-spec-name']),
       })
       .strict()
       .prefault({}),

@@ -1,9 +1,10 @@
 // rpmgate's command line: wiring only. Each command's work lives in commands/; errors are caught once
 // here and become one line on stderr and the exit code of their error code.
 import { Command, CommanderError } from 'commander';
-import { isRpmgateError } from '../../common/errors.ts';
+import { isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import { commandIo } from './global-options.ts';
 import { importServerModule } from './server-sources.ts';
+import { markServerStarting } from './starting-mark.ts';
 import { rpmgateVersion } from './version.ts';
 import type { SetCreateOptions } from './commands/set.ts';
 
@@ -25,6 +26,7 @@ const commands = {
   package: () => import('./commands/package.ts'),
   check: () => import('./commands/check.ts'),
   cleanup: () => import('./commands/cleanup.ts'),
+  mirror: () => import('./commands/mirror.ts'),
 };
 
 export function buildProgram(): Command {
@@ -38,7 +40,13 @@ export function buildProgram(): Command {
     // A usage mistake is one line with the nearest command name, not the whole help.
     .configureOutput({ outputError: (message, write) => write(oneLineUsageError(message)) });
 
-  program.command('serve').description('run the server (configured from the environment)').action(async () => (await commands.serve()).serveCommand());
+  program
+    .command('serve')
+    .description('run the server (configured from the environment)')
+    .action(async () => {
+      markServerStarting();
+      await (await commands.serve()).serveCommand();
+    });
 
   program
     .command('migrate')
@@ -67,6 +75,8 @@ export function buildProgram(): Command {
     .option('--from <file>', 'read packages from a file, one per line')
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
+    .option('--prefer <which>', 'with --resolve: proven (default: the provider that reached the highest level, then the newest) or newest')
+    .option('--min-level <level>', 'with --resolve: add nothing below this level (qa_ready, pre_release, release)')
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>')
@@ -107,6 +117,16 @@ export function buildProgram(): Command {
     .requiredOption('--role <role>', 'developer, integ, qa, release_manager, cpe, admin, agent or enrollment')
     .requiredOption('--name <name>', 'who or what the token is for')
     .action(async (options: { role: string; name: string }, command: Command) => (await commands.token()).tokenCreateCommand(commandIo(command), options));
+  token
+    .command('list')
+    .description('live tokens with their id, name, role and creator, never their secret (admin only)')
+    .option('--all', 'revoked tokens too')
+    .action(async (options: { all?: boolean }, command: Command) => (await commands.token()).tokenListCommand(commandIo(command), options));
+  token
+    .command('revoke')
+    .description('revoke a token by its id or its name (admin only): every server refuses it from its next request')
+    .argument('<token>', 'ID or NAME, as rpmgate token list shows them')
+    .action(async (reference: string, _options, command: Command) => (await commands.token()).tokenRevokeCommand(commandIo(command), reference));
 
   program
     .command('hosts')
@@ -173,11 +193,48 @@ export function buildProgram(): Command {
     .argument('<id>')
     .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
 
+  const mirror = program.command('mirror').description('upstream repositories: synced metadata, a caching proxy at /repo/mirror/NAME/, packages adopted into sets (admin)');
+  mirror
+    .command('add')
+    .description('add an upstream repository (then: mirror sync NAME)')
+    .argument('<name>')
+    .argument('<baseurl>', "the upstream's base URL (where repodata/ is)")
+    .option('--key <file>', "the upstream's ASCII-armored public key (repeatable): repomd.xml.asc and package signatures must verify with one", (value: string, previous: string[] = []) => [...previous, value])
+    .option('--source-baseurl <url>', "the upstream's source repository (SRPMs)")
+    .option('--arch <list>', 'binary arches to record, comma-separated (noarch always)')
+    .action(async (name: string, baseurl: string, options: import('./commands/mirror.ts').MirrorAddOptions, command: Command) =>
+      (await commands.mirror()).mirrorAddCommand(commandIo(command), name, baseurl, options),
+    );
+  mirror
+    .command('sync')
+    .description("read the upstream's metadata again (incremental; a failure keeps the previous state)")
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorSyncCommand(commandIo(command), name));
+  mirror
+    .command('fetch')
+    .description('adopt upstream packages into the store (verified, checked on entry, signed by rpmgate), with their sources')
+    .argument('<nevra...>')
+    .action(async (nevras: string[], _options, command: Command) => (await commands.mirror()).mirrorFetchCommand(commandIo(command), nevras));
+  mirror
+    .command('list')
+    .description('mirrors with their last sync')
+    .action(async (_options, command: Command) => (await commands.mirror()).mirrorListCommand(commandIo(command)));
+  mirror
+    .command('show')
+    .description('one mirror')
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorShowCommand(commandIo(command), name));
+  mirror
+    .command('remove')
+    .description('remove a mirror (packages adopted from it stay)')
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorRemoveCommand(commandIo(command), name));
+
   const pkg = program.command('package').description('stored packages');
   pkg
     .command('show')
-    .description('a package with its level, sets and entry-check findings')
-    .argument('<nevra>')
+    .description('a package by NEVRA: its level, sets and entry-check findings; by NAME: every stored version, newest first, with the highest level it reached and the sets holding it')
+    .argument('<package>', 'NEVRA (name-[epoch:]version-release.arch) or NAME')
     .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
 
   program
@@ -192,8 +249,9 @@ export function buildProgram(): Command {
     .description('what the cleanup would delete, warn about or spare, with reasons (default), or run it (admin)')
     .option('--dry-run', 'show what each phase would do, changing nothing (the default)')
     .option('--now <iso-date>', 'as of this date instead of now (with --dry-run)')
+    .option('--limit <n>', 'items listed per section (default 1000; the counts cover all)')
     .option('--run', 'run the cleanup now: withdraw, delete what is due, warn, give files back, mail (admin)')
-    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string }, command: Command) =>
+    .action(async (options: { dryRun?: boolean; run?: boolean; now?: string; limit?: string }, command: Command) =>
       (await commands.cleanup()).cleanupCommand(commandIo(command), options),
     );
 
@@ -221,6 +279,15 @@ export function buildProgram(): Command {
     .action(async (options: { to: string }, command: Command) =>
       (await commands.store()).storeMigrateCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
     );
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(rpmgate completion bash)')
+    .argument('<shell>', 'bash or zsh')
+    .action(async (shell: string) => {
+      const { bashCompletion, zshCompletion } = await import('./completion.ts');
+      if (shell !== 'bash' && shell !== 'zsh') throw new RpmgateError('usage', `completion is written for bash or zsh, not "${shell}"`);
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
 
   return program;
 }

@@ -16,7 +16,7 @@ export interface StartFacts {
   adminTokenFromEnvironment: boolean;
 }
 
-export function startFacts(config: Config, server: RunningServer): StartFacts {
+export function startFacts(config: Config, server: Pick<RunningServer, 'url' | 'context' | 'initialAdminTokenFile'>): StartFacts {
   return {
     url: server.url,
     dataDir: config.dataDir,

@@ -5,8 +5,13 @@ import { RpmgateError } from '../../common/errors.ts';
 import type { Logger } from '../log.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 
+/** Where another process of this server connects: DATABASE_URL, or the embedded server's socket. */
+export type DatabaseTarget = string | { host: string; port: number; user: string; database: string };
+
 export interface Database {
   sql: Sql;
+  /** For the HTTP workers (server/ops); absent for a database a test opened itself. */
+  target?: DatabaseTarget;
   /** Ends the pool, then stops the embedded server if this process started it. */
   close(): Promise<void>;
 }
@@ -44,7 +49,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.databaseUrl) {
     const sql = postgres(options.databaseUrl, poolOptions);
     await assertReachable(sql, 'DATABASE_URL');
-    return { sql, close: () => sql.end({ timeout: 5 }) };
+    return { sql, target: options.databaseUrl, close: () => sql.end({ timeout: 5 }) };
   }
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
     dataDir: path.join(options.dataDir, 'pg'),
@@ -54,11 +59,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   await assertReachable(sql, 'the embedded PostgreSQL');
   return {
     sql,
+    target: embedded.connection,
     close: async () => {
       await sql.end({ timeout: 5 });
       await embedded.stop();
     },
   };
+}
+
+/** A pool on a database another process of this server opened (an HTTP worker's). */
+export async function connectDatabase(target: DatabaseTarget, max = poolOptions.max): Promise<Database> {
+  const options = { ...poolOptions, max };
+  const sql = typeof target === 'string' ? postgres(target, options) : postgres({ ...target, ...options });
+  await assertReachable(sql, 'the database');
+  return { sql, target, close: () => sql.end({ timeout: 5 }) };
 }
 
 async function assertReachable(sql: Sql, what: string): Promise<void> {

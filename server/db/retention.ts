@@ -151,7 +151,7 @@ export async function markWarningDeleted(sql: Queryable, id: number, now: Date):
   await sql`update cleanup_warnings set state = 'deleted', resolved_at = ${now} where id = ${id} and state = 'pending'`;
 }
 
-/** What a recipient still has to be told: pending warnings not yet mailed to them, withdrawals likewise. */
+/** What a recipient still has to be told: pending warnings not yet mailed to them; withdrawals of warnings they received. */
 export interface MailItemRow {
   recipient: string;
   id: number;
@@ -174,8 +174,8 @@ export async function* streamMailItems(sql: Queryable): AsyncGenerator<MailItemR
            w.state = 'withdrawn' as withdrawal, w.withdrawn_reason
     from cleanup_warnings w, unnest(w.recipients) as r(recipient)
     where (w.state = 'pending' and not r.recipient = any(w.mailed_to))
-       or (w.state = 'withdrawn' and cardinality(w.recipients) > cardinality(w.withdrawal_mailed_to)
-           and w.notified_at is not null and not r.recipient = any(w.withdrawal_mailed_to))
+       or (w.state = 'withdrawn' and cardinality(w.mailed_to) > cardinality(w.withdrawal_mailed_to)
+           and r.recipient = any(w.mailed_to) and not r.recipient = any(w.withdrawal_mailed_to))
     order by r.recipient, w.id`.cursor(batch);
   for await (const rows of cursor) yield rows;
 }
@@ -205,6 +205,20 @@ export async function recordMailFailure(sql: Queryable, warningIds: number[], er
 
 export async function insertAuditEvent(sql: Queryable, event: { actor: string; action: string; object: string; detail: Record<string, unknown> }): Promise<void> {
   await sql`insert into audit_events (actor, action, object, detail) values (${event.actor}, ${event.action}, ${event.object}, ${sql.json(event.detail as never)})`;
+}
+
+export async function insertAuditEvents(sql: Queryable, events: { actor: string; action: string; object: string; detail: Record<string, unknown> }[]): Promise<void> {
+  for (let start = 0; start < events.length; start += batch) {
+    await sql`
+      insert into audit_events (actor, action, object, detail)
+      select e.actor, e.action, e.object, coalesce(e.detail, '{}') from jsonb_to_recordset(${sql.json(events.slice(start, start + batch) as never)})
+        as e(actor text, action text, object text, detail jsonb)`;
+  }
+}
+
+/** Marks pending warnings deleted, in the deleting transaction. */
+export async function markWarningsDeleted(sql: Queryable, ids: number[], now: Date): Promise<void> {
+  await sql`update cleanup_warnings set state = 'deleted', resolved_at = ${now} where id = any(${ids}::bigint[]) and state = 'pending'`;
 }
 
 /** Why a set is no longer eligible, in facts: its level, whether released, its hosts' latest report. */

@@ -55,3 +55,24 @@ export async function hasLiveTokenFor(sql: Queryable, machineId: string): Promis
   const [row] = await sql`select 1 from tokens where machine_id = ${machineId} and revoked_at is null limit 1`;
   return row !== undefined;
 }
+
+/** Every token, newest first; the digest never leaves the database. */
+export async function listTokens(sql: Queryable): Promise<TokenRow[]> {
+  return sql<TokenRow[]>`
+    select id, name, role, created_at, created_by, revoked_at, machine_id
+    from tokens order by id desc`;
+}
+
+/** Marks a live token revoked; null when there is no such token or it was revoked already. */
+export async function revokeTokenRow(sql: Queryable, id: number): Promise<TokenRow | null> {
+  const [row] = await sql<TokenRow[]>`
+    update tokens set revoked_at = now() where id = ${id} and revoked_at is null
+    returning id, name, role, created_at, created_by, revoked_at, machine_id`;
+  return row ?? null;
+}
+
+export async function findTokenById(sql: Queryable, id: number): Promise<TokenRow | null> {
+  const [row] = await sql<TokenRow[]>`
+    select id, name, role, created_at, created_by, revoked_at, machine_id from tokens where id = ${id}`;
+  return row ?? null;
+}

@@ -16,6 +16,7 @@ import { componentRoutes } from './routes/components.ts';
 import { exceptionRoutes, recheckRoutes } from './routes/exceptions.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { keyRoutes, publicKeyRoutes } from './routes/keys.ts';
+import { mirrorFetchRoute, mirrorRoutes } from './routes/mirrors.ts';
 import { packageRoutes } from './routes/packages.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { setConformanceRoutes } from './routes/set-conformance.ts';
@@ -23,6 +24,7 @@ import { setRoutes } from './routes/sets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
+import { opsRoutes, recordRoute } from '../ops/http.ts';
 
 /** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
 export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
@@ -31,6 +33,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   app.notFound((c) => {
     throw new RpmgateError('no_route', `nothing at ${c.req.method} ${c.req.path}`);
   });
+  app.use('*', recordRoute());
   app.use('*', refuseUnknownHost(hostPolicy(ctx.config)));
   app.use('*', refuseMalformedUrl());
 
@@ -42,6 +45,8 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
       return c.json({ status: 'database unavailable' }, 503);
     }
   });
+
+  app.route('/', opsRoutes(ctx));
 
   const api = apiRouter();
   api.use('*', authenticate(ctx, 'api'));
@@ -55,6 +60,8 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   api.route('/exceptions', exceptionRoutes(ctx));
   api.route('/checks', recheckRoutes(ctx));
   api.route('/cleanup', cleanupRoutes(ctx));
+  api.route('/mirrors/fetch', mirrorFetchRoute(ctx));
+  api.route('/mirrors', mirrorRoutes(ctx));
   app.route('/api/v1', api);
 
   const repo = new Hono<HttpEnv>();

@@ -1,4 +1,5 @@
-// The warm answer to GET and HEAD of .../repodata/repomd.xml(.asc), written straight to Node's
+// The warm answer to GET and HEAD of .../repodata/repomd.xml(.asc) and of the metadata files it names
+// (when the repodata memory holds them), written straight to Node's
 // response: the request every dnf run makes (makecache, every metadata_expire), answered from memory
 // without the framework's Request, Response and middleware (profiled: those cost more than the
 // rest). It answers only what memory holds exactly as the Hono route would (the same parser, the same
@@ -15,7 +16,7 @@ import type { RepodataSnapshot } from '../repodata/cache.ts';
 import type { RepoRequest } from '../repodata/cache.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
 import { hostPolicy } from './host-check.ts';
-import { parseRepoPath, repomdFile } from './routes/repo.ts';
+import { metadataFile, parseRepoPath, repomdFile } from './routes/repo.ts';
 
 export interface FastPath {
   /** Answers the request and returns true, or returns false having written nothing. */
@@ -27,7 +28,8 @@ export interface FastPath {
 interface KeptAnswer {
   generations: object;
   request: RepoRequest;
-  snapshot: RepodataSnapshot;
+  /** What repomd.xml was answered from; null for a metadata file (named by its checksum, immutable). */
+  snapshot: RepodataSnapshot | null;
   file: FileSource;
   /** The answer to a GET without conditions. */
   plain: FileAnswer;
@@ -44,12 +46,23 @@ export function repomdFastPath(ctx: AppContext): FastPath {
     const generations = ctx.repositories.generationsInMemory();
     if (!generations) return null;
     const target = parseRepoPath(url);
-    if (target.kind !== 'repomd' && target.kind !== 'repomd-asc') return null;
+    if (target.kind !== 'repomd' && target.kind !== 'repomd-asc' && target.kind !== 'metadata') return null;
     const repo = ctx.repositories.resolveFromMemory(target.address);
-    const snapshot = repo && ctx.repodata.readySnapshot(repo.request);
-    const file = snapshot && repomdFile(snapshot, repo, target.kind === 'repomd-asc');
+    if (!repo) return null;
+    let snapshot: RepodataSnapshot | null = null;
+    let file: FileSource | null = null;
+    if (target.kind === 'metadata') {
+      // As the route: any existing repository serves any metadata file, from memory here.
+      const bytes = ctx.repodata.hotFile(target.file);
+      file = bytes && metadataFile(target.file, { bytes }, bytes.length);
+    } else {
+      snapshot = ctx.repodata.readySnapshot(repo.request);
+      file = snapshot && repomdFile(snapshot, repo, target.kind === 'repomd-asc');
+    }
     if (!file) return null;
     const answer: KeptAnswer = { generations, request: repo.request, snapshot, file, plain: answerFile({ method: 'GET', header: () => null }, file) };
+    // Metadata files are looked up in the repodata memory each time, so that its budget bounds them.
+    if (snapshot === null) return answer;
     if (kept.size >= maxKeptAnswers) kept.clear();
     kept.set(url, answer);
     return answer;
@@ -59,7 +72,7 @@ export function repomdFastPath(ctx: AppContext): FastPath {
   const answerWarmRepomd = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (ctx.config.repoAuth || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const url = req.url;
-    if (!url || !url.startsWith('/repo/') || !(url.endsWith('/repomd.xml') || url.endsWith('/repomd.xml.asc'))) return false;
+    if (!url || !url.startsWith('/repo/') || !url.includes('/repodata/')) return false;
     if (url.includes('%') || url.includes('?') || url.includes('#') || req.headers.range !== undefined) return false;
     // A host the app refuses is refused there (host-check.ts).
     if (!hosts.allows(req.headers.host, req.socket.localPort)) return false;
@@ -68,7 +81,7 @@ export function repomdFastPath(ctx: AppContext): FastPath {
       if (
         !answer ||
         answer.generations !== ctx.repositories.generationsInMemory() ||
-        ctx.repodata.readySnapshot(answer.request) !== answer.snapshot
+        (answer.snapshot !== null && ctx.repodata.readySnapshot(answer.request) !== answer.snapshot)
       ) {
         answer = keep(url);
       }

@@ -22,6 +22,8 @@ import { listMemberChanges, listRepoMembers, pruneMemberChanges, type RepoMember
 export interface RepoRequest {
   /** Stable identity of the repository, e.g. "level/qa_ready" or "set/42/source". */
   id: string;
+  /** Its URL path under /repo/ ("set/billing/4.2.0/source"), how people name it in the log; default the id. */
+  path?: string;
   selector: RepoSelector;
   /** Changes whenever the content may have changed. */
   generation: string;
@@ -101,15 +103,17 @@ export class RepodataCache {
     this.indexDir = path.join(options.storeDir, 'index');
   }
 
-  async open(): Promise<void> {
+  /** `clearTemporaryFiles`: false in an HTTP worker, whose siblings may be writing theirs. */
+  async open(options: { clearTemporaryFiles?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.indexDir, { recursive: true });
+    await this.chunks.open(options);
+    if (options.clearTemporaryFiles === false) return;
     // Half-written files of a crashed build.
     for (const dir of [this.options.storeDir, this.indexDir]) {
       for (const name of await fs.readdir(dir)) {
         if (name.startsWith('.tmp-')) await fs.rm(path.join(dir, name), { force: true });
       }
     }
-    await this.chunks.open();
   }
 
   /** The repository's current snapshot, building it if its generation has not been built yet. */
@@ -148,6 +152,11 @@ export class RepodataCache {
   }
 
   /** A metadata file by its content-addressed name: bytes from memory, or a path for large files. */
+  /** A metadata file held in memory, or null; for the warm path (http/repomd-fast-path.ts). */
+  hotFile(name: string): Buffer | null {
+    return this.hot.get(name) ?? null;
+  }
+
   async readFile(name: string): Promise<{ bytes: Buffer } | { path: string; size: number } | null> {
     if (!metadataFileName.test(name)) return null;
     const cached = this.hot.get(name);
@@ -204,7 +213,7 @@ export class RepodataCache {
     const repomd = renderRepodataIndex(records, request.timestamp);
     const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(repomd), 'utf8') : null;
     this.options.log.info('repodata built', {
-      repo: request.id,
+      repo: request.path ?? request.id,
       packages: plan.packageCount,
       members,
       chunks: plan.chunks.length,

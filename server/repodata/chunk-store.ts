@@ -63,8 +63,9 @@ export class ChunkStore {
 
   constructor(readonly dir: string) {}
 
-  async open(): Promise<void> {
+  async open(options: { clearTemporaryFiles?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
+    if (options.clearTemporaryFiles === false) return;
     for (const name of await fs.readdir(this.dir)) {
       if (name.startsWith('.tmp-')) await fs.rm(path.join(this.dir, name), { force: true });
     }

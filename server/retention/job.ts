@@ -14,13 +14,14 @@ import {
   deletePreviousFilesBefore,
   insertWarnings,
   markWarningDeleted,
+  markWarningsDeleted,
   recordMailFailure,
   recordMailSent,
   streamMailItems,
   withdrawWarnings,
   type MailItemRow,
 } from '../db/retention.ts';
-import { deletePackage, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
+import { deletePackages, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
 import { crashPoint } from './crash-point.ts';
 import { composeDigest, createMailer, type Mailer } from './mail.ts';
 import { previewCleanup, type CleanupPreview } from './preview.ts';
@@ -40,7 +41,13 @@ export interface CleanupReport {
   strayBlobs: number;
   bytesFreed: number;
   mail: { on: boolean; sent: number; failed: { recipient: string; error: string }[] };
+  /** The lists above hold at most `listed` items each (the audit has every deletion); these count all. */
+  counts: { deleted: number; withdrawn: number; skipped: number };
+  listed: number;
 }
+
+/** Items a run's report lists per list: the report of 50,000 deletions need not be 10 MB. */
+const reportListLimit = 1000;
 
 export interface CleanupJobOptions {
   /** The job's clock (tests inject one); default the wall clock. */
@@ -48,6 +55,8 @@ export interface CleanupJobOptions {
 }
 
 const dayMs = 86_400_000;
+/** Packages deleted per transaction. */
+const packageBatch = 500;
 /** "rpmgate-cleanup" folded into a bigint: every rpmgate agrees on it. */
 const cleanupLockKey = 0x72676c65616e7570n;
 
@@ -91,10 +100,11 @@ export class CleanupJob {
     return this.rules;
   }
 
-  async preview(now: Date = this.clock()): Promise<CleanupPreview> {
+  /** What each phase would do as of `now`; `limit` items listed per list (null: all, as a run needs). */
+  async preview(now: Date = this.clock(), limit: number | null = null, forRun = false): Promise<CleanupPreview> {
     const rules = await this.currentRules();
     const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
-    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles });
+    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, forRun });
   }
 
   /** Runs now, unless another server (or this one) is running it: then a conflict. */
@@ -126,11 +136,13 @@ export class CleanupJob {
   private async runLocked(now: Date): Promise<CleanupReport> {
     const { sql, store, log } = this.ctx;
     const rules = await this.currentRules();
-    const preview = await this.preview(now);
+    const preview = await this.preview(now, null, true);
     const report: CleanupReport = {
       now: now.toISOString(),
       withdrawn: [],
       deleted: [],
+      counts: { deleted: 0, withdrawn: 0, skipped: 0 },
+      listed: reportListLimit,
       skipped: [],
       warned: 0,
       previousFiles: 0,
@@ -141,42 +153,58 @@ export class CleanupJob {
 
     // Spared objects first: their withdrawal goes out with this run's digests.
     await withdrawWarnings(sql, preview.withdraw.map((w) => ({ id: w.warningId, reason: w.sparedBecause })), now);
-    report.withdrawn = preview.withdraw.map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
+    report.withdrawn = preview.withdraw.slice(0, reportListLimit).map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
+    report.counts.withdrawn = preview.withdraw.length;
+    const listDeleted = (item: CleanupReport['deleted'][number]) => {
+      if (report.counts.deleted++ < reportListLimit) report.deleted.push(item);
+    };
+    const listSkipped = (item: string) => {
+      if (report.counts.skipped++ < reportListLimit) report.skipped.push(item);
+    };
 
     // Phase 2: what was warned, notified long enough ago and is still eligible.
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
     const files: StoredFile[] = [];
-    for (const due of preview.delete) {
+    for (const due of preview.delete.filter((item) => item.kind === 'set')) {
       const by = {
         actor: 'cleanup',
-        detail: { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt },
+        detail: detailOf(due),
         alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
       };
       try {
-        if (due.kind === 'set') {
-          const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
-          const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
-          if (!deleted) {
-            report.skipped.push(`set ${due.object}`);
-            continue;
-          }
-        } else {
-          const deleted = await deletePackage(sql, due.id, by);
-          if (!deleted) {
-            report.skipped.push(`package ${due.object}`);
-            continue;
-          }
-          files.push(...deleted.files);
+        const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
+        const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
+        if (!deleted) {
+          listSkipped(`set ${due.object}`);
+          continue;
         }
-        report.deleted.push({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
         crashPoint('cleanup:one-deleted');
       } catch (error) {
-        // One object that cannot go (a set made to hold the package meanwhile) does not stop the run.
-        log.warn('cleanup could not delete', { object: `${due.kind} ${due.object}`, error: error instanceof Error ? error.message : String(error) });
-        report.skipped.push(`${due.kind} ${due.object}`);
+        // One object that cannot go does not stop the run.
+        log.warn('cleanup could not delete', { object: `set ${due.object}`, error: error instanceof Error ? error.message : String(error) });
+        listSkipped(`set ${due.object}`);
       }
     }
-    if (report.deleted.length > 0) await this.ctx.repositories.changed();
+    const duePackages = preview.delete.filter((item) => item.kind === 'package');
+    for (let start = 0; start < duePackages.length; start += packageBatch) {
+      const slice = duePackages.slice(start, start + packageBatch);
+      const warningOf = new Map(slice.map((due) => [due.id, due]));
+      const deleted = await deletePackages(
+        sql,
+        slice.map((due) => ({ packageId: due.id, detail: detailOf(due) })),
+        'cleanup',
+        (tx, ids) => markWarningsDeleted(tx, ids.map((id) => warningOf.get(id)!.warningId), now),
+      );
+      const gone = new Set(deleted.map((item) => item.id));
+      for (const due of slice) {
+        if (gone.has(due.id)) listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+        else listSkipped(`package ${due.object}`);
+      }
+      for (const item of deleted) files.push(...item.files);
+      if (deleted.length > 0) crashPoint('cleanup:one-deleted');
+    }
+    if (report.counts.deleted > 0) await this.ctx.repositories.changed();
 
     // Phase 1: warnings for what became eligible.
     report.warned = await insertWarnings(
@@ -275,10 +303,14 @@ export class CleanupJob {
   }
 }
 
+function detailOf(due: CleanupPreview['delete'][number]): Record<string, unknown> {
+  return { rule: due.rule, reason: due.reason, warningId: due.warningId, warnedAt: due.warnedAt, dueAt: due.dueAt };
+}
+
 export function summary(report: CleanupReport): Record<string, unknown> {
   return {
-    deleted: report.deleted.length,
-    withdrawn: report.withdrawn.length,
+    deleted: report.counts.deleted,
+    withdrawn: report.counts.withdrawn,
     warned: report.warned,
     previousFiles: report.previousFiles,
     strayBlobs: report.strayBlobs,

@@ -57,6 +57,9 @@ export interface CleanupPreview {
   /** Files replaced by a key rotation more than the hold time ago (phase 2, no warning: hosts never name them). */
   previousFiles: { files: number; bytes: number };
   bytes: { delete: number; warn: number; previousFiles: number };
+  /** How many items each list has in all: a dry run lists at most `limit` of each. */
+  counts: { delete: number; warn: number; waiting: number; withdraw: number; kept: number };
+  limit: number | null;
 }
 
 export interface PreviewInput {
@@ -64,6 +67,10 @@ export interface PreviewInput {
   now: Date;
   mailOn: boolean;
   previousFiles: { files: number; bytes: number };
+  /** Items listed per list (null: all, as a run needs them); counts and bytes always cover all. */
+  limit?: number | null;
+  /** A run needs every item to act on, and none of those it only waits for or keeps. */
+  forRun?: boolean;
 }
 
 const dayMs = 86_400_000;
@@ -79,10 +86,13 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
     warn: [],
     waiting: [],
     withdraw: [],
-    kept: eligible.kept,
+    kept: input.forRun ? [] : input.limit == null ? eligible.kept : eligible.kept.slice(0, input.limit),
     previousFiles: rules.rules.previousFiles ? input.previousFiles : { files: 0, bytes: 0 },
     bytes: { delete: 0, warn: 0, previousFiles: rules.rules.previousFiles ? input.previousFiles.bytes : 0 },
+    counts: { delete: 0, warn: 0, waiting: 0, withdraw: 0, kept: eligible.kept.length },
+    limit: input.limit ?? null,
   };
+  const room = (list: unknown[]) => input.limit == null || list.length < input.limit;
   for await (const rows of streamPendingWarnings(sql)) {
     for (const warning of rows) {
       const objectId = warning.kind === 'set' ? warning.set_id : warning.package_id;
@@ -91,18 +101,24 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
       if (key !== null) eligible.decisions.delete(key);
       const view = viewOf(warning);
       if (!decision) {
-        preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(sql, warning) });
+        preview.counts.withdraw++;
+        if (room(preview.withdraw)) preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(sql, warning, rules, now) });
       } else if (warning.due_at !== null && new Date(warning.due_at).getTime() <= now.getTime()) {
         // The bytes and reason of today, which may differ from the warning's (another rule).
-        preview.delete.push({ ...view, id: objectId!, bytes: decision.bytes });
+        preview.counts.delete++;
+        if (room(preview.delete)) preview.delete.push({ ...view, id: objectId!, bytes: decision.bytes });
         preview.bytes.delete += decision.bytes;
       } else {
-        preview.waiting.push(view);
+        preview.counts.waiting++;
+        if (!input.forRun && room(preview.waiting)) preview.waiting.push(view);
       }
     }
   }
   const dueAt = isoDay(new Date(now.getTime() + rules.warningDays * dayMs));
   for (const decision of eligible.decisions.values()) {
+    preview.counts.warn++;
+    preview.bytes.warn += decision.bytes;
+    if (!room(preview.warn)) continue;
     preview.warn.push({
       kind: decision.kind,
       id: decision.id,
@@ -113,7 +129,6 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
       recipients: recipientsOf(decision.owner, rules.recipients),
       dueAt,
     });
-    preview.bytes.warn += decision.bytes;
   }
   return preview;
 }
@@ -142,12 +157,12 @@ function viewOf(warning: WarningRow): WarningView {
 }
 
 /** Why a warned object is no longer eligible, in words a recipient understands. */
-async function sparedBecause(sql: Queryable, warning: WarningRow): Promise<string> {
+async function sparedBecause(sql: Queryable, warning: WarningRow, rules: CleanupRules, now: Date): Promise<string> {
   if (warning.kind === 'set') {
     const set = warning.set_id === null ? null : await describeSetNow(sql, Number(warning.set_id));
     if (!set) return 'it was deleted by other means';
     if (set.released) return 'it was released';
-    if (set.last_host_report && new Date(set.last_host_report).getTime() > new Date(warning.warned_at).getTime()) {
+    if (set.last_host_report && now.getTime() - new Date(set.last_host_report).getTime() < rules.hostReportDays * dayMs) {
       return `host ${set.last_hostname} reported it as its set on ${isoDay(new Date(set.last_host_report))}`;
     }
     return `it is at ${set.level} now and no rule makes it eligible any more`;

@@ -8,7 +8,7 @@ import { RpmgateError } from '../../common/errors.ts';
 import { lockBlobs, namedBlobs } from '../db/blob-locks.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
-import { insertAuditEvent } from '../db/retention.ts';
+import { insertAuditEvent, insertAuditEvents } from '../db/retention.ts';
 import type { BlobStore } from '../store/store.ts';
 
 export interface DeletionActor {
@@ -61,27 +61,51 @@ export interface DeletedPackage {
 
 /** Deletes a package no set holds, in one transaction; null when a set holds it now (nothing changed). */
 export async function deletePackage(sql: Queryable, packageId: number, by: DeletionActor): Promise<DeletedPackage | null> {
+  const [deleted] = await deletePackages(sql, [{ packageId, detail: by.detail }], by.actor, by.alsoInTransaction && ((tx) => by.alsoInTransaction!(tx)));
+  return deleted ?? null;
+}
+
+/**
+ * Deletes packages no set holds, in one transaction (the cleanup deletes thousands: one generation
+ * bump and a few statements for a batch, not for each). Those a set holds by now are left alone.
+ * `alsoInTransaction` gets the ids actually deleted.
+ */
+export async function deletePackages(
+  sql: Queryable,
+  requests: { packageId: number; detail: Record<string, unknown> }[],
+  actor: string,
+  alsoInTransaction?: (tx: Queryable, deletedIds: number[]) => Promise<void>,
+): Promise<(DeletedPackage & { id: number })[]> {
+  if (requests.length === 0) return [];
   return inTransaction(sql, async (tx) => {
-    const [pkg] = await tx<{ nevra: string; sha256: string; size: number; original_sha256: string; original_size: number; sourcerpm: string | null; is_source: boolean }[]>`
-      select nevra, sha256, size::float8 as size, original_sha256, original_size::float8 as original_size, sourcerpm, is_source
-      from packages where id = ${packageId} for update`;
-    if (!pkg) return null;
-    // The row lock makes a set being created with this package wait for this transaction (its
-    // member row's foreign key), so no set can hold it once this finds none.
-    const [held] = await tx`select 1 from package_set_members where package_id = ${packageId} limit 1`;
-    if (held) return null;
-    const previous = await tx<StoredFile[]>`select sha256, size::float8 as size from package_previous_files where package_id = ${packageId}`;
-    await tx`delete from packages where id = ${packageId}`;
-    // A binary's source takes its level from its binaries (sql/0002): compute it again without this one.
-    if (!pkg.is_source && pkg.sourcerpm) {
-      await tx`select refresh_package_levels(array(select id from packages where is_source and filename = ${pkg.sourcerpm}))`;
+    const ids = requests.map((request) => request.packageId);
+    // The row locks make a set being created with one of these packages wait for this transaction
+    // (its member row's foreign key), so no set can hold a package once this finds none.
+    const rows = await tx<{ id: number; nevra: string; sha256: string; size: number; original_sha256: string; original_size: number; sourcerpm: string | null; is_source: boolean }[]>`
+      select id, nevra, sha256, size::float8 as size, original_sha256, original_size::float8 as original_size, sourcerpm, is_source
+      from packages where id = any(${ids}::bigint[]) order by id for update`;
+    const held = new Set((await tx<{ package_id: number }[]>`
+      select distinct package_id from package_set_members where package_id = any(${ids}::bigint[])`).map((row) => Number(row.package_id)));
+    const going = rows.filter((row) => !held.has(Number(row.id)));
+    if (going.length === 0) return [];
+    const goingIds = going.map((row) => Number(row.id));
+    const previous = await tx<{ package_id: number; sha256: string; size: number }[]>`
+      select package_id, sha256, size::float8 as size from package_previous_files where package_id = any(${goingIds}::bigint[])`;
+    await alsoInTransaction?.(tx, goingIds);
+    await tx`delete from packages where id = any(${goingIds}::bigint[])`;
+    // A binary's source takes its level from its binaries (sql/0002): compute it again without them.
+    const sourcerpms = [...new Set(going.filter((row) => !row.is_source && row.sourcerpm).map((row) => row.sourcerpm!))];
+    if (sourcerpms.length > 0) {
+      await tx`select refresh_package_levels(array(select id from packages where is_source and filename = any(${sourcerpms})))`;
     }
     await bumpRepoGeneration(tx, 'levels');
-    await insertAuditEvent(tx, { actor: by.actor, action: 'package.delete', object: pkg.nevra, detail: by.detail });
-    await by.alsoInTransaction?.(tx);
-    const files = new Map<string, number>([[pkg.original_sha256, pkg.original_size], [pkg.sha256, pkg.size]]);
-    for (const file of previous) files.set(file.sha256, file.size);
-    return { nevra: pkg.nevra, files: [...files].map(([sha256, size]) => ({ sha256, size: Number(size) })) };
+    const detailOf = new Map(requests.map((request) => [request.packageId, request.detail]));
+    await insertAuditEvents(tx, going.map((row) => ({ actor, action: 'package.delete', object: row.nevra, detail: detailOf.get(Number(row.id)) ?? {} })));
+    return going.map((row) => {
+      const files = new Map<string, number>([[row.original_sha256, row.original_size], [row.sha256, row.size]]);
+      for (const file of previous) if (Number(file.package_id) === Number(row.id)) files.set(file.sha256, file.size);
+      return { id: Number(row.id), nevra: row.nevra, files: [...files].map(([sha256, size]) => ({ sha256, size: Number(size) })) };
+    });
   });
 }
 
@@ -92,17 +116,27 @@ export async function deletePackage(sql: Queryable, packageId: number, by: Delet
  */
 export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files: StoredFile[], afterEach?: () => void): Promise<number> {
   let freed = 0;
-  for (const file of files) {
+  const unique = [...new Map(files.map((file) => [file.sha256, file])).values()];
+  for (let start = 0; start < unique.length; start += blobBatch) {
+    const slice = unique.slice(start, start + blobBatch);
     freed += await inTransaction(sql, async (tx) => {
-      await lockBlobs(tx, [file.sha256]);
-      if ((await namedBlobs(tx, [file.sha256])).size > 0 || (await store.stat(file.sha256)) === null) return 0;
-      await store.remove(file.sha256);
-      return file.size;
+      await lockBlobs(tx, slice.map((file) => file.sha256));
+      const named = await namedBlobs(tx, slice.map((file) => file.sha256));
+      let bytes = 0;
+      for (const file of slice) {
+        if (named.has(file.sha256) || !(await store.has(file.sha256))) continue;
+        await store.remove(file.sha256);
+        bytes += file.size;
+        afterEach?.();
+      }
+      return bytes;
     });
-    afterEach?.();
   }
   return freed;
 }
+
+/** Blobs removed under one transaction's locks. */
+const blobBatch = 200;
 
 async function inTransaction<T>(sql: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
   if ('begin' in sql && typeof sql.begin === 'function') return (sql as import('postgres').Sql).begin((tx) => work(tx)) as Promise<T>;

@@ -275,7 +275,7 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtextextended(${`enroll:${machineId}`}, 0))`;
     if (!replace && (await hasLiveTokenFor(tx, machineId))) {
-      throw new RpmgateError('conflict', `host ${machineId} has a live agent token already; an admin can replace it with replace: true`, { machineId });
+      throw new RpmgateError('conflict', `host ${machineId} has a live agent token already; an admin replaces it with rpmgate-agent enroll --replace (an admin token as --enrollment-token), or "replace": true in the API`, { machineId });
     }
     const revoked = await revokeAgentTokensOf(tx, machineId);
     // createToken only runs one insert through what it is given, which a transaction does as well as the pool.

@@ -15,7 +15,7 @@ import type { SignedFile } from '../signing/package-signer.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
 
 /** What the job needs: everything but itself. */
-export type RotationContext = Omit<AppContext, 'rotation'>;
+export type RotationContext = Omit<AppContext, 'rotation' | 'metrics'>;
 
 export interface RotationStatus {
   /** elsewhere: another server on the database holds the job's lock (it runs there; tried again here later). */
@@ -29,7 +29,15 @@ export interface RotationStatus {
   finishedAt: string | null;
 }
 
-export class KeyRotationJob {
+/** What routes and pages use of the job: the job itself, or in an HTTP worker its supervisor's (server/ops). */
+export interface RotationControl {
+  start(): Promise<RotationStatus>;
+  current(): RotationStatus;
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class KeyRotationJob implements RotationControl {
   private status: RotationStatus = { state: 'idle', fingerprint: null, total: 0, resigned: 0, failed: [], startedAt: null, finishedAt: null };
   private running: { done: Promise<void>; abort: AbortController } | null = null;
   /** start() calls, one after the other: two activations in a row must not start two runs. */

@@ -47,6 +47,13 @@ export async function promoteSet(
   principal: Principal,
 ): Promise<SetDetail> {
   const target = request.level as Exclude<Level, 'integ'>;
+  // Where the set is comes first: "already at release" is the answer whoever asks, not "role may not".
+  const current = await findSet(ctx.sql, name, version);
+  if (current?.level === 'obsolete') throw new RpmgateError('conflict', `${name}/${version} is obsolete, which is final`);
+  if (current && target !== 'obsolete' && levelRank(current.level) >= levelRank(target)) {
+    const where = current.level === target ? `already at ${target}` : `already at ${current.level}, past ${target}`;
+    throw new RpmgateError('conflict', `${name}/${version} is ${where}: promotion only moves a set forward`);
+  }
   const allowed = promotionRoles[target];
   if (!allowed.includes(principal.role)) {
     throw new RpmgateError('forbidden', `role ${principal.role} may not promote to ${target}; allowed: ${allowed.join(', ')}`, {

@@ -30,10 +30,13 @@ export interface ResolvedRepo {
   title: string;
 }
 
-interface Generations {
+export interface Generations {
   levels: RepoGeneration;
   packages: RepoGeneration;
 }
+
+/** Tells the other processes of this server (its HTTP workers) about generations it committed. */
+export type GenerationsAnnouncer = (generations: Generations) => Promise<void>;
 
 const notificationChannel = 'rpmgate_repo_generations';
 /** Set lookups kept; sets are few next to requests, but a scan for random names must not grow this. */
@@ -44,6 +47,7 @@ export class RepoDirectory {
   /** Sets by URL (pinned or channel), valid while the levels generation they were read in lasts. */
   private readonly sets = new Map<string, { levels: number; set: SetRow | null }>();
   private unlisten: (() => Promise<void>) | null = null;
+  private announcer: GenerationsAnnouncer | null = null;
 
   constructor(
     private readonly sql: Sql,
@@ -73,7 +77,14 @@ export class RepoDirectory {
    * own, and requests went on with the previous generation, and its repodata, until that read ended.)
    */
   async refresh(): Promise<Generations> {
-    const read = await readRepoGenerations(this.sql);
+    return this.adopt(await readRepoGenerations(this.sql));
+  }
+
+  /**
+   * Keeps what is newer of memory and `read`, scope by scope (both counters only grow), and returns
+   * what memory then holds: for reads of the database and for generations another worker read.
+   */
+  adopt(read: Generations): Generations {
     const kept = this.generations;
     if (kept && read.levels.generation <= kept.levels.generation && read.packages.generation <= kept.packages.generation) return kept;
     const newer = (scope: keyof Generations) => (kept && kept[scope].generation > read[scope].generation ? kept[scope] : read[scope]);
@@ -87,10 +98,21 @@ export class RepoDirectory {
    * generations that cannot be read are forgotten, and the next request reads them itself.
    */
   async changed(): Promise<void> {
-    await this.refresh().then(() => undefined, (error: unknown) => {
+    const generations = await this.refresh().catch((error: unknown) => {
       this.generations = null;
       this.log.warn('repository generations not refreshed', { error: String(error) });
+      return null;
     });
+    // Every worker of this server must hold the change before the request that made it is answered:
+    // the next request may reach any of them (server/ops/peers.ts).
+    if (generations && this.announcer) {
+      await this.announcer(generations).catch((error: unknown) => this.log.warn('repository generations not announced', { error: String(error) }));
+    }
+  }
+
+  /** Set by the worker supervision: called with the generations after each change this process commits. */
+  announceChanges(announcer: GenerationsAnnouncer | null): void {
+    this.announcer = announcer;
   }
 
   async resolve(address: RepoAddress): Promise<ResolvedRepo> {
@@ -187,6 +209,7 @@ function describeRepo(address: RepoAddress, generations: Generations, set: SetRo
   return {
     request: {
       id: `set/${set.id}${suffix}`,
+      path: `set/${set.name}/${set.version}${suffix}`,
       selector: { kind: 'set', setId: set.id, source: address.source },
       // A set's source repository also takes SRPMs uploaded after it (tied by SOURCERPM), and an
       // upload moves the levels generation.

@@ -41,12 +41,21 @@ import {
 export interface ResolveOptions {
   /** Add packages from the store to satisfy what the set leaves unsatisfied (POST /api/v1/sets `resolve`). */
   addMissing: boolean;
+  /**
+   * Which provider the store offers: `proven` (the default) the one that reached the highest level,
+   * then the newest; `newest` the highest version whatever its level.
+   */
+  prefer?: 'proven' | 'newest';
+  /** Never add a package below this level rank (integ 0 ... release 3). */
+  minLevelRank?: number;
 }
 
 /** A package added to the set, and the requirement that pulled it in. */
 export interface ResolvedPackage {
   id: number;
   nevra: string;
+  /** The highest level it reached when it was chosen (levelRank order; -1 obsolete). */
+  levelRank: number;
   /** The package whose requirement pulled this one in (its nevra), and that requirement as rpm prints it. */
   reason: { requiredBy: string; requirement: string };
 }
@@ -65,7 +74,7 @@ export interface ResolveResult {
 }
 
 export async function resolveSetDependencies(db: Queryable, memberIds: number[], options: ResolveOptions): Promise<ResolveResult> {
-  const closure = new SetClosure(db);
+  const closure = new SetClosure(db, options);
   let pending = await closure.loadMembers([...new Set(memberIds)]);
   const added: ResolvedPackage[] = [];
   let unsatisfied: Need[];
@@ -91,7 +100,7 @@ export async function resolveSetDependencies(db: Queryable, memberIds: number[],
       for (const id of chosen) {
         const pkg = closure.addMember(id);
         round.push(id);
-        added.push({ id, nevra: pkg.nevra, reason: { requiredBy: requirer.nevra, requirement: need.text } });
+        added.push({ id, nevra: pkg.nevra, levelRank: pkg.levelRank, reason: { requiredBy: requirer.nevra, requirement: need.text } });
       }
     }
     if (round.length === 0) break;
@@ -155,7 +164,10 @@ class SetClosure {
   /** Atoms satisfied by members: they stay satisfied, so the many identical ones are matched once. */
   private readonly satisfiedAtoms = new Set<string>();
 
-  constructor(private readonly sql: Queryable) {}
+  constructor(
+    private readonly sql: Queryable,
+    private readonly options: ResolveOptions,
+  ) {}
 
   async loadMembers(ids: number[]): Promise<Need[]> {
     const rows = await findResolvePackages(this.sql, ids);
@@ -318,7 +330,8 @@ class SetClosure {
 
   /**
    * The store's choice among providers: arch-compatible with the requirer (same arch or noarch; a
-   * noarch requirer takes any), not obsolete before obsolete, the highest EVR, then the lowest nevra.
+   * noarch requirer takes any), at or above the minimum level, not obsolete before obsolete, the highest
+   * level reached (proven components first, unless `prefer: newest`), the highest EVR, then the lowest nevra.
    */
   private bestCandidate(providers: Iterable<number>, requirer: PackageInfo, extra: ReadonlySet<number>): PackageInfo | null {
     let best: PackageInfo | null = null;
@@ -326,7 +339,8 @@ class SetClosure {
       const pkg = this.packages.get(id);
       if (!pkg || pkg.isSource || this.members.has(id) || extra.has(id)) continue;
       if (!archCompatible(requirer.arch, pkg.arch)) continue;
-      if (best === null || preferCandidate(pkg, best) < 0) best = pkg;
+      if (this.options.minLevelRank !== undefined && pkg.levelRank < this.options.minLevelRank) continue;
+      if (best === null || preferCandidate(pkg, best, this.options.prefer ?? 'proven') < 0) best = pkg;
     }
     return best;
   }
@@ -445,9 +459,10 @@ function archCompatible(requirerArch: string, candidateArch: string): boolean {
 }
 
 /** Negative when `a` is the better candidate. */
-function preferCandidate(a: PackageInfo, b: PackageInfo): number {
+function preferCandidate(a: PackageInfo, b: PackageInfo, prefer: 'proven' | 'newest'): number {
   const live = Number(b.levelRank >= 0) - Number(a.levelRank >= 0);
   if (live !== 0) return live;
+  if (prefer === 'proven' && a.levelRank !== b.levelRank) return b.levelRank - a.levelRank;
   const evr = compareEvr(b.evr, a.evr);
   if (evr !== 0) return evr;
   return compareText(a.nevra, b.nevra);

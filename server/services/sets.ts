@@ -1,7 +1,7 @@
 // Package sets: creation (existence check, sources, dependency closure, one transaction), reading, and
 // finding the newest version of a product line at or above a level. Sets never change once created.
 import { RpmgateError } from '../../common/errors.ts';
-import { isLevel, levelRank, type Level } from '../../common/roles.ts';
+import { isLevel, levelFromRank, levelRank, type Level } from '../../common/roles.ts';
 import { rpmvercmp } from '../../common/rpm/vercmp.ts';
 import type { AppContext } from '../context.ts';
 import type { Queryable } from '../db/queryable.ts';
@@ -21,6 +21,7 @@ import {
   type SetMemberRow,
   type SetRow,
 } from '../db/sets.ts';
+import { fetchFromMirrors } from '../mirrors/adopt.ts';
 import { resolveSetDependencies } from './resolve.ts';
 import type { Principal } from './tokens.ts';
 
@@ -36,6 +37,10 @@ export interface CreateSetRequest {
   resolve: boolean;
   allowUnresolved: boolean;
   noSources: boolean;
+  /** Which provider resolution adds: proven (highest level reached, then newest) or newest. */
+  prefer: 'proven' | 'newest';
+  /** Resolution adds nothing below this level. */
+  minLevel: Level | null;
   /** Refuse members whose entry-check findings hold an error no exception waives. */
   requireClean?: boolean;
 }
@@ -45,7 +50,7 @@ export interface SetDetail {
   members: SetMemberRow[];
   history: PromotionRow[];
   /** Packages that dependency resolution or source tying added beyond those named. */
-  added: { nevra: string; reason: string }[];
+  added: { nevra: string; reason: string; level?: Level }[];
 }
 
 /**
@@ -88,11 +93,22 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
     resolve: body.resolve === true,
     allowUnresolved: body.allowUnresolved === true,
     noSources: body.noSources === true,
+    prefer: body.prefer === 'newest' ? 'newest' : 'proven',
+    minLevel: isLevel(body.minLevel) && body.minLevel !== 'obsolete' ? body.minLevel : null,
     requireClean: body.requireClean === true,
   };
 }
 
 export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
+  // Named upstream packages are adopted first (fetched, verified, checked on entry, signed, stored),
+  // with their sources: the set then holds ordinary stored packages and never depends on the upstream.
+  const upstream = await fetchFromMirrors(ctx, request.packages, creator);
+  if (upstream.refused.length > 0) {
+    throw new RpmgateError('unprocessable', `upstream packages refused: ${upstream.refused.slice(0, 5).map((r) => `${r.nevra} (${r.reason})`).join('; ')}`, {
+      refusedPackages: upstream.refused,
+    });
+  }
+  const fromMirrors = upstream.adopted.map((a) => ({ nevra: a.nevra, reason: `adopted from mirror ${a.mirror}` }));
   const created = await ctx.sql.begin(async (tx) => {
     // One creation per product line at a time (the unique constraint backs up the exact case): the
     // version check below must see every version of the name.
@@ -110,12 +126,16 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       });
     }
     const memberIds = new Set(named.map((row) => row.id));
-    const added: SetDetail['added'] = [];
+    const added: SetDetail['added'] = [...fromMirrors];
 
-    const closure = await resolveSetDependencies(tx, [...memberIds], { addMissing: request.resolve });
+    const closure = await resolveSetDependencies(tx, [...memberIds], {
+      addMissing: request.resolve,
+      prefer: request.prefer,
+      ...(request.minLevel ? { minLevelRank: levelRank(request.minLevel) } : {}),
+    });
     for (const pkg of closure.added) {
       memberIds.add(pkg.id);
-      added.push({ nevra: pkg.nevra, reason: `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}` });
+      added.push({ nevra: pkg.nevra, level: levelFromRank(pkg.levelRank), reason: `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}` });
     }
     if (closure.unresolved.length > 0 && !request.allowUnresolved) {
       const sample = closure.unresolved.slice(0, 5).map((u) => `${u.nevra} requires ${u.requirement}`).join('; ');

@@ -5,7 +5,7 @@ import type { Sql } from 'postgres';
 import type { Queryable } from '../db/queryable.ts';
 import { RpmgateError } from '../../common/errors.ts';
 import { isRole, type Role } from '../../common/roles.ts';
-import { findTokenByDigest, insertToken } from '../db/tokens.ts';
+import { findTokenByDigest, findTokenById, insertToken, listTokens, revokeTokenRow, type TokenRow } from '../db/tokens.ts';
 
 export interface Principal {
   /** The token's name, recorded as "who" in audit trails. */
@@ -59,4 +59,43 @@ function constantTimeEquals(a: string, b: string): boolean {
   const left = createHash('sha256').update(a).digest();
   const right = createHash('sha256').update(b).digest();
   return timingSafeEqual(left, right);
+}
+
+/** A token as admins see it: everything but the secret. */
+export interface TokenSummary {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: string;
+  createdBy: string | null;
+  revokedAt: string | null;
+  machineId: string | null;
+}
+
+function summarise(row: TokenRow): TokenSummary {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    role: row.role,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    machineId: row.machine_id,
+  };
+}
+
+export async function listTokenSummaries(sql: Queryable): Promise<TokenSummary[]> {
+  return (await listTokens(sql)).map(summarise);
+}
+
+/**
+ * Revokes a token: the next request that presents it is refused, on every server, since each request
+ * looks its token up in the database.
+ */
+export async function revokeToken(sql: Queryable, id: number): Promise<TokenSummary> {
+  const revoked = await revokeTokenRow(sql, id);
+  if (revoked) return summarise(revoked);
+  const existing = await findTokenById(sql, id);
+  if (!existing) throw new RpmgateError('not_found', `no token ${id}`);
+  throw new RpmgateError('conflict', `token ${id} (${existing.name}) was revoked at ${existing.revoked_at!.toISOString()}`);
 }

@@ -36,6 +36,20 @@ export interface UploadResult {
 
 export async function uploadPackage(ctx: AppContext, body: Readable, uploader: Principal): Promise<UploadResult> {
   const written = await ctx.store.writeTemp(body, ctx.config.maxUploadBytes);
+  return admitPackage(ctx, written, uploader);
+}
+
+export interface AdmitOptions {
+  /** Checks of the caller's own, run on the parsed package before the entry checks (a mirror: the upstream's signature). */
+  vet?: (parsed: ParsedRpm) => Promise<void>;
+}
+
+/**
+ * THE way into the store, for uploads and for packages adopted from a mirror alike: a durable temporary
+ * file (the store's tmp/, removed here whatever happens) is read and verified, checked on entry (the
+ * entry checks, with a refusal recorded and reported as a 422), signed by rpmgate and stored.
+ */
+export async function admitPackage(ctx: AppContext, written: WrittenFile, uploader: Principal, options: AdmitOptions = {}): Promise<UploadResult> {
   const temporary = [written.path];
   try {
     // The bytes as uploaded, or as rpmgate served them (signed): the same package either way.
@@ -47,6 +61,7 @@ export async function uploadPackage(ctx: AppContext, body: Readable, uploader: P
     const parsed = await readRpmFile(written.path);
     assertInstallable(parsed);
     refuseAgentFromNonAdmin(parsed, uploader);
+    await options.vet?.(parsed);
     const verdict = await ctx.entryChecks.check(written.path, parsed);
     if (verdict.refused) await refuseOnEntry(ctx, parsed, verdict.findings, uploader);
     const stored = await storePackage(ctx, written, parsed, uploader, temporary, verdict.findings);

@@ -112,6 +112,8 @@ export class Keyring implements SigningKeySource {
   private index: KeyIndex;
   private readonly publicKeys = new Map<string, openpgp.PublicKey>();
   private signing: SigningKey | null = null;
+  /** Called after a public method changed the keyring (other workers of the server then reload). */
+  private changeListener: (() => Promise<void>) | null = null;
 
   private constructor(options: KeyringOptions, index: KeyIndex) {
     this.options = options;
@@ -130,13 +132,29 @@ export class Keyring implements SigningKeySource {
     return keyring;
   }
 
-  hasCurrent(): boolean {
-    return this.signing !== null;
+  /** Set by the worker supervision (server/ops/peers.ts). */
+  onChange(listener: (() => Promise<void>) | null): void {
+    this.changeListener = listener;
   }
 
-  /** True when this keyring has held the key: generated or added here, or read from a key file. */
-  holds(fingerprint: string): boolean {
-    return this.index.keys.some((key) => key.fingerprint === fingerprint);
+  /** Reads the index again after another process of this server changed it. */
+  async reload(): Promise<void> {
+    this.index = await readIndex(this.dir);
+    if (this.options.keyFile) {
+      const entry = this.index.keys.find((key) => key.source === 'file' && key.file === this.options.keyFile && key.status === 'current');
+      if (entry && this.signing) this.signing = { ...this.signing, info: entry };
+    } else {
+      const current = this.index.keys.find((key) => key.status === 'current');
+      if (current) this.signing = { ...(await this.loadSigningKey(current)), info: current };
+    }
+    for (const key of this.index.keys) {
+      if (!this.publicKeys.has(key.fingerprint)) this.publicKeys.set(key.fingerprint, await this.readPublicKey(key.fingerprint));
+    }
+  }
+
+  private async changed<T>(result: T): Promise<T> {
+    await this.changeListener?.();
+    return result;
   }
 
   current(): SigningKey {
@@ -173,7 +191,7 @@ export class Keyring implements SigningKeySource {
   /** Generates a new key, stored and published but not yet current (publish it ahead of use). */
   async generateKey(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
     const privateKey = await this.generatePrivateKey(options);
-    return this.store(privateKey, 'generated', 'published');
+    return this.changed(await this.store(privateKey, 'generated', 'published'));
   }
 
   /**
@@ -186,7 +204,7 @@ export class Keyring implements SigningKeySource {
     const existing = this.index.keys.find((key) => key.fingerprint === decrypted.getFingerprint());
     if (existing) throw new RpmgateError('conflict', `key ${existing.fingerprint} is already in the keyring (${existing.status})`);
     const stored = await openpgp.readPrivateKey({ armoredKey: armoredPrivateKey });
-    return this.store(stored, 'added', 'published', decrypted);
+    return this.changed(await this.store(stored, 'added', 'published', decrypted));
   }
 
   /** Makes a known key current; the previous current key stays published. */
@@ -204,7 +222,7 @@ export class Keyring implements SigningKeySource {
     });
     await this.saveIndex({ version: 1, keys });
     this.signing = { ...signing, info: this.find(entry.fingerprint) };
-    return { ...this.find(entry.fingerprint) };
+    return this.changed({ ...this.find(entry.fingerprint) });
   }
 
   /** Stops publishing a key (not the current one). Its files stay for the record. */
@@ -219,7 +237,7 @@ export class Keyring implements SigningKeySource {
       version: 1,
       keys: this.index.keys.map((key) => (key.fingerprint === entry.fingerprint ? { ...key, status: 'retired' as const, retiredAt } : key)),
     });
-    return { ...this.find(entry.fingerprint) };
+    return this.changed({ ...this.find(entry.fingerprint) });
   }
 
   /** A key by full fingerprint or long/short key ID (case-insensitive). */

@@ -19,9 +19,9 @@ export class FsBlobStore implements BlobStore {
     this.temp = new LocalTemp(tempDir);
   }
 
-  async open(): Promise<void> {
+  async open(options: { clearTemp?: boolean } = {}): Promise<void> {
     await fs.mkdir(this.blobsDir, { recursive: true });
-    await this.temp.reset();
+    await this.temp.prepare(options.clearTemp ?? true);
   }
 
   async close(): Promise<void> {}

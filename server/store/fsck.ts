@@ -126,7 +126,9 @@ async function checkBlobs(sql: Queryable, store: BlobStore, options: FsckOptions
     const known = await sql<{ sha256: string }[]>`
       select original_sha256 as sha256 from packages where original_sha256 = any(${names})
       union select sha256 from packages where sha256 = any(${names})
-      union select sha256 from package_previous_files where sha256 = any(${names})`;
+      union select sha256 from package_previous_files where sha256 = any(${names})
+      union select cached_sha256 from mirror_packages where cached_sha256 = any(${names})
+      union select sha256 from mirror_metadata_files where sha256 = any(${names})`;
     const named = new Set(known.map((row) => row.sha256));
     for (const blob of batch) {
       if (named.has(blob.sha256)) continue;

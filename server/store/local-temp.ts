@@ -12,9 +12,9 @@ import type { WrittenFile } from './store.ts';
 export class LocalTemp {
   constructor(readonly dir: string) {}
 
-  /** Creates the directory and removes what a crash left behind. */
-  async reset(): Promise<void> {
-    await fs.rm(this.dir, { recursive: true, force: true });
+  /** Creates the directory; `clear` removes what a crash left behind first. */
+  async prepare(clear: boolean): Promise<void> {
+    if (clear) await fs.rm(this.dir, { recursive: true, force: true });
     await fs.mkdir(this.dir, { recursive: true });
   }
 

@@ -7,7 +7,12 @@ import { FsBlobStore } from './fs.ts';
 import type { BlobStore } from './store.ts';
 
 /** `tempDir`: the local temporary directory (default DATA_DIR/tmp, emptied at open: one server's own). */
-export async function openBlobStore(config: Pick<Config, 'dataDir' | 'store'>, log: Logger, tempDir = path.join(config.dataDir, 'tmp')): Promise<BlobStore> {
+export async function openBlobStore(
+  config: Pick<Config, 'dataDir' | 'store'>,
+  log: Logger,
+  tempDir = path.join(config.dataDir, 'tmp'),
+  options: { clearTemp?: boolean } = {},
+): Promise<BlobStore> {
   let store: BlobStore;
   if (config.store.kind === 's3') {
     const { S3BlobStore } = await import('./s3.ts');
@@ -15,6 +20,6 @@ export async function openBlobStore(config: Pick<Config, 'dataDir' | 'store'>, l
   } else {
     store = new FsBlobStore(config.store.root ?? config.dataDir, tempDir);
   }
-  await store.open();
+  await store.open(options);
   return store;
 }

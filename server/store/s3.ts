@@ -73,8 +73,9 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  async open(): Promise<void> {
-    await this.temp.reset();
+  async open(options: { clearTemp?: boolean } = {}): Promise<void> {
+    const clearTemp = options.clearTemp ?? true;
+    await this.temp.prepare(clearTemp);
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
     } catch (error) {
@@ -82,7 +83,7 @@ export class S3BlobStore implements BlobStore {
       if (statusOf(error) === 403) throw new RpmgateError('usage', `RPMGATE_STORE_URL: access to the bucket ${this.config.bucket} is denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
       throw this.unavailable(error);
     }
-    await this.removeStaleUploads().catch((error: unknown) => this.log.warn('could not remove stale temporary objects', { store: this.location, error: String(error) }));
+    if (clearTemp) await this.removeStaleUploads().catch((error: unknown) => this.log.warn('could not remove stale temporary objects', { store: this.location, error: String(error) }));
   }
 
   async close(): Promise<void> {

@@ -39,8 +39,12 @@ export interface ReadRequest {
 export interface BlobStore {
   /** Where the blobs are, for logs: a directory or s3://bucket/prefix. */
   readonly location: string;
-  /** Prepares the store (directories, a reachable bucket) and removes temporary files a crash left. */
-  open(): Promise<void>;
+  /**
+   * Prepares the store (directories, a reachable bucket). The owner of the data dir (`clearTemp`)
+   * also removes temporary files a crash left; a worker starting beside others must not remove the
+   * files they are writing.
+   */
+  open(options?: { clearTemp?: boolean }): Promise<void>;
   close(): Promise<void>;
   /** A fresh local temporary path, adopted or removed by its user. */
   tempPath(suffix?: string): string;

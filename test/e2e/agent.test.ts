@@ -270,7 +270,7 @@ describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availabi
     const first = await offline();
     expect(first.code).toBe(2);
     expect(first.stderr).toContain('retry 1 of 2');
-    expect(first.stderr.trim().split('\n').at(-1)).toMatch(/^rpmgate-agent: cannot reach .*connection refused; 1 report\(s\) spooled in /);
+    expect(first.stderr.trim().split('\n').at(-1)).toMatch(/^rpmgate-agent: cannot reach .*connection refused \(nothing listens on [\d.:]+; is the server running\?\); 1 report\(s\) spooled in /);
 
     await host.dnf(['install', 'rg-hello-2.0-1.noarch'], { repoUrl: integ, setopts: gpgOptions });
     expect((await offline()).code).toBe(2);

@@ -25,7 +25,8 @@ async function start(crashAt?: string): Promise<void> {
   serve = await startServeProcess({
     dataDir,
     port,
-    env: { RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_POLICY_FILE: policyFile, ...(crashAt ? { RPMGATE_TEST_CRASH_AT: crashAt } : {}) },
+    // One process: the crash point kills the server itself (with workers, the supervisor would restart the worker).
+    env: { RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_POLICY_FILE: policyFile, RPMGATE_WORKERS: '1', ...(crashAt ? { RPMGATE_TEST_CRASH_AT: crashAt } : {}) },
   });
 }
 

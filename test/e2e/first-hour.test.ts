@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
+import { buildSmallRpms } from '../support/small-rpms.ts';
 import { exited, freePort, repositoryRoot, stopLeftoverPostgres, waitForHealth } from '../support/serve-process.ts';
 
 let base: string;
@@ -76,7 +77,8 @@ describe('the first start', () => {
     firstServer = server;
     // No wait in between: the server is still creating its database.
     const url = `http://127.0.0.1:${port}`;
-    const first = await runCli('rpmgate', ['set', 'list'], { RPMGATE_URL: url, RPMGATE_TOKEN: 'rg_not-a-token' });
+    // The shell that started it shares its data dir (./var by default): the command sees the server starting.
+    const first = await runCli('rpmgate', ['set', 'list'], { RPMGATE_URL: url, RPMGATE_TOKEN: 'rg_not-a-token', RPMGATE_DATA_DIR: dataDir });
     // It reached the server (which refused the made-up token), after saying it waited.
     expect(first.stderr).toContain(`rpmgate: waiting up to 30 s for ${url} to start (connection refused)`);
     expect(first.stderr).toMatch(/rpmgate: .*token/i);
@@ -127,6 +129,31 @@ describe('the first start', () => {
     const record = JSON.parse(log.split('\n').find((line) => line.includes('"rpmgate ready"'))!) as Record<string, unknown>;
     expect(record).toMatchObject({ url: `http://127.0.0.1:${port}`, dataDir, next: [`export RPMGATE_URL=http://127.0.0.1:${port} RPMGATE_TOKEN=$RPMGATE_ADMIN_TOKEN`, 'npx rpmgate token create --role developer --name alice'] });
     expect(record.keyFingerprint).toMatch(/^[0-9a-f]{40}$/);
+
+    // What happened, for people: one line per upload (stored or refused, why), promotion, token, key;
+    // repositories named by their URL path.
+    const env = { RPMGATE_URL: `http://127.0.0.1:${port}`, RPMGATE_TOKEN: 'first-hour-admin-0123456789' };
+    const [rpm] = await buildSmallRpms([{ name: 'rg-first-hour-log' }]);
+    const junk = path.join(base, 'junk.rpm');
+    await writeFile(junk, 'not an rpm');
+    for (const args of [
+      ['token', 'create', '--role', 'qa', '--name', 'log-qa'],
+      ['upload', rpm!],
+      ['upload', junk],
+      ['set', 'create', 'logged', '1.0', 'rg-first-hour-log-1.0-1.noarch'],
+      ['set', 'promote', 'logged/1.0', 'qa_ready', '--comment', 'green'],
+      ['key', 'add'],
+    ]) await runCli('rpmgate', args, env);
+    await fetch(`http://127.0.0.1:${port}/repo/set/logged/1.0/repodata/repomd.xml`).then((r) => r.text());
+    await waitForText(() => log, '"repodata built"');
+    const records = log.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const find = (message: string) => records.filter((r) => r.message === message);
+    expect(find('token created')).toEqual([expect.objectContaining({ name: 'log-qa', role: 'qa', by: 'bootstrap-admin' })]);
+    expect(find('upload stored')).toEqual([expect.objectContaining({ nevra: 'rg-first-hour-log-1.0-1.noarch', by: 'bootstrap-admin' })]);
+    expect(find('upload refused')).toEqual([expect.objectContaining({ status: 400, by: 'bootstrap-admin', reason: expect.any(String) })]);
+    expect(find('set promoted')).toEqual([expect.objectContaining({ set: 'logged/1.0', level: 'qa_ready', by: 'bootstrap-admin', comment: 'green' })]);
+    expect(find('signing key added')).toEqual([expect.objectContaining({ fingerprint: expect.stringMatching(/^[0-9a-f]{40}$/) })]);
+    expect(find('repodata built').map((r) => r.repo)).toContain('set/logged/1.0');
     await stop(child);
   }, 120_000);
 });

@@ -59,8 +59,11 @@ echo ${version} > %{buildroot}/usr/share/${name}/VERSION
 `;
 }
 
-async function rpmbuild(spec: string, file: string): Promise<void> {
-  const specFile = path.join(home, file);
+async function rpmbuild(spec: string, name: string, version: string): Promise<void> {
+  // rpmlint (an entry check) wants the spec file named after the package.
+  const dir = path.join(home, 'specs', `${name}-${version}`);
+  await mkdir(dir, { recursive: true });
+  const specFile = path.join(dir, `${name}.spec`);
   await writeFile(specFile, spec);
   // rpmbuild's default _topdir is ~/rpmbuild: what the README's upload line globs.
   await exec('rpmbuild', ['-ba', '--quiet', specFile], { env: { ...process.env, HOME: home } });
@@ -94,9 +97,9 @@ beforeAll(async () => {
     if (entry === 'var' || entry === '.git') continue;
     await symlink(path.join(repositoryRoot, entry), path.join(checkout, entry));
   }
-  await rpmbuild(specText('libbilling', '1.0', {}), 'libbilling.spec');
-  await rpmbuild(specText('billing', '4.1.0', { requires: 'libbilling' }), 'billing-4.1.0.spec');
-  await rpmbuild(specText('billing', '4.2.0', { requires: 'libbilling', web: true }), 'billing-4.2.0.spec');
+  await rpmbuild(specText('billing-data', '1.0', {}), 'billing-data', '1.0');
+  await rpmbuild(specText('billing', '4.1.0', { requires: 'billing-data' }), 'billing', '4.1.0');
+  await rpmbuild(specText('billing', '4.2.0', { requires: 'billing-data', web: true }), 'billing', '4.2.0');
   port = await freePort();
 
   const readme = await readFile(path.join(repositoryRoot, 'README.md'), 'utf8');
@@ -136,7 +139,7 @@ describe("the README's first block, pasted", () => {
   it('uploaded every package rpmbuild made, created both sets, diffed them and promoted the new one', () => {
     expect(walk.stdout).toMatch(/7 file\(s\): 7 stored, 0 already present, 0 refused/);
     expect(walk.stdout).toMatch(/created billing\/4\.1\.0 at integ with \d+ package\(s\)/);
-    expect(walk.stdout).toContain('added libbilling-1.0-1.x86_64');
+    expect(walk.stdout).toContain('added billing-data-1.0-1.x86_64 (level integ; required by billing-4.1.0-1.x86_64: billing-data)');
     expect(walk.stdout).toContain('billing/4.1.0 -> billing/4.2.0\n');
     expect(walk.stdout).toContain('  ~ billing.x86_64: 4.1.0-1 -> 4.2.0-1 (upgrade)');
     expect(walk.stdout).toContain('+ billing-web-4.2.0-1.noarch');

@@ -28,6 +28,8 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   // Who may promote depends on the level; qa_ready: integ and admin (the matrix is promotion.test.ts).
   { method: 'POST', path: '/api/v1/sets/a/1/promote', roles: ['integ', 'admin'], body: '{"level":"qa_ready"}' },
   { method: 'POST', path: '/api/v1/tokens', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/tokens', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/tokens/1/revoke', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/hosts/report', roles: ['agent'] },
   { method: 'POST', path: '/api/v1/hosts/enroll', roles: ['enrollment', 'admin'] },
   { method: 'GET', path: '/api/v1/hosts', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
@@ -44,6 +46,12 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   { method: 'POST', path: '/api/v1/checks', roles: ['admin'] },
   { method: 'GET', path: '/api/v1/cleanup', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
   { method: 'POST', path: '/api/v1/cleanup/run', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/mirrors', roles: ['admin'] },
+  { method: 'GET', path: '/api/v1/mirrors/up', roles: ['admin'] },
+  { method: 'DELETE', path: '/api/v1/mirrors/up', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors/up/sync', roles: ['admin'] },
+  { method: 'POST', path: '/api/v1/mirrors/fetch', roles: ['admin'], body: '{"packages":["foo-1-1.noarch"]}' },
 ];
 
 async function call(method: string, path: string, token?: string, body?: string): Promise<Response> {

@@ -23,7 +23,7 @@ let now: Date;
 let developer: ApiClient;
 let integ: ApiClient;
 
-const names = ['app', 'rel', 'spare', 'hosted'];
+const names = ['app', 'rel', 'spare', 'hosted', 'fleet'];
 const orphanNevras = ['rg-cl-orphan-1.0-1.noarch', 'rg-cl-late-1.0-1.noarch'];
 
 async function preview(at?: Date): Promise<CleanupPreview> {
@@ -88,7 +88,7 @@ describe('the dry run', () => {
     expect(plan.mail).toBe('on');
     expect(plan.delete).toEqual([]);
     const warned = Object.fromEntries(plan.warn.map((w) => [`${w.kind} ${w.object}`, w]));
-    expect(Object.keys(warned).sort()).toEqual(['package rg-cl-late-1.0-1.noarch', 'package rg-cl-orphan-1.0-1.noarch', 'set app/1.0', 'set gone/1.0', 'set spare/1.0']);
+    expect(Object.keys(warned).sort()).toEqual(['package rg-cl-late-1.0-1.noarch', 'package rg-cl-orphan-1.0-1.noarch', 'set app/1.0', 'set fleet/1.0', 'set gone/1.0', 'set spare/1.0']);
     expect(warned['set gone/1.0']).toMatchObject({ rule: 'obsolete', reason: expect.stringMatching(/^obsolete since \d{4}-\d\d-\d\d$/) });
     expect(warned['set app/1.0']).toMatchObject({ rule: 'redundant', reason: 'redundant: app/2.0 is newer and at integ', recipients: ['integ@example.org', 'ops@example.org'] });
     expect(warned['package rg-cl-orphan-1.0-1.noarch']).toMatchObject({ rule: 'orphan', recipients: ['dev@example.org', 'ops@example.org'] });
@@ -98,13 +98,19 @@ describe('the dry run', () => {
     // Released sets are never candidates; the set a host reports is kept, and says why.
     expect(plan.kept).toEqual([{ kind: 'set', id: expect.any(Number), object: 'hosted/1.0', rule: 'redundant', keptBecause: expect.stringMatching(/^1 host reports it as their set \(last on .*, within 90 days\)$/) }]);
 
+    // A dry run lists at most `limit` items per list; counts and bytes cover all.
+    const first = (await server.admin.get<CleanupPreview>('/api/v1/cleanup?limit=1')).body;
+    expect(first.warn.length).toBe(1);
+    expect(first.counts.warn).toBe(plan.warn.length);
+    expect(first.bytes.warn).toBe(plan.bytes.warn);
+
     // As of today (packages uploaded minutes ago), no package is an orphan yet.
     const today = await preview(new Date());
     expect(today.warn.filter((w) => w.kind === 'package')).toEqual([]);
     // 90 days at integ: the newest versions too are too old then.
     const later = await preview(new Date(Date.now() + 91 * day));
     const tooOld = later.warn.filter((w) => w.rule === 'too_old').map((w) => `${w.object}: ${w.reason}`);
-    expect(tooOld.sort()).toEqual(['app/2.0', 'hosted/2.0', 'spare/2.0'].map((object) => `${object}: too old: at integ since ${new Date().toISOString().slice(0, 10)} (90 days or more)`));
+    expect(tooOld.sort()).toEqual(['app/2.0', 'fleet/2.0', 'hosted/2.0', 'spare/2.0'].map((object) => `${object}: too old: at integ since ${new Date().toISOString().slice(0, 10)} (90 days or more)`));
     expect((await server.database.sql`select count(*)::int as n from cleanup_warnings`)[0]!.n).toBe(0);
   });
 
@@ -134,13 +140,13 @@ describe('the dry run', () => {
 describe('two phases', () => {
   it('phase 1 mails one digest per recipient, once', async () => {
     const first = await run();
-    expect(first.warned).toBe(5);
+    expect(first.warned).toBe(6);
     expect(first.deleted).toEqual([]);
     expect(first.mail).toEqual({ on: true, sent: 3, failed: [] });
     const mails = smtp.take();
     expect(mails.map((mail) => mail.to.join()).sort()).toEqual(['dev@example.org', 'integ@example.org', 'ops@example.org']);
     const toOps = mails.find((mail) => mail.to[0] === 'ops@example.org')!;
-    expect(toOps.subject).toBe('rpmgate cleanup: 5 objects will be deleted');
+    expect(toOps.subject).toBe('rpmgate cleanup: 6 objects will be deleted');
     expect(toOps.parsed.from?.value[0]?.address).toBe('rpmgate@example.org');
     const due = new Date(now.getTime() + 14 * day).toISOString().slice(0, 10);
     expect(toOps.text).toContain(`set app/1.0\n    redundant: app/2.0 is newer and at integ\n    deleted on or after ${due}`);
@@ -156,24 +162,27 @@ describe('two phases', () => {
     expect(smtp.take()).toEqual([]);
     const plan = await preview();
     expect(plan.warn).toEqual([]);
-    expect(plan.waiting.map((w) => w.object).sort()).toEqual(['app/1.0', 'gone/1.0', ...orphanNevras, 'spare/1.0'].sort());
+    expect(plan.waiting.map((w) => w.object).sort()).toEqual(['app/1.0', 'fleet/1.0', 'gone/1.0', ...orphanNevras, 'spare/1.0'].sort());
   });
 
-  it('deletes nothing before the delay; a promoted set and a package a new set names are spared, and told so', async () => {
+  it('deletes nothing before the delay; a promoted set, a package a new set names and a set a host reports are spared, and told so', async () => {
     await integ.post('/api/v1/sets/spare/1.0/promote', { level: 'qa_ready' });
+    await (await agentClient(server)).post('/api/v1/hosts/report', report('web-2', ['rg-cl-fleet-1.0-1.noarch'], { set: 'fleet/1.0' }));
     await integ.post('/api/v1/sets', { name: 'late', version: '1.0', packages: ['rg-cl-late-1.0-1.noarch'], allowUnresolved: true });
     now = new Date(now.getTime() + 13 * day);
     const result = await run();
     expect(result.deleted).toEqual([]);
     expect(result.withdrawn.sort((a, b) => a.object.localeCompare(b.object))).toEqual([
       { object: 'package rg-cl-late-1.0-1.noarch', sparedBecause: 'set late/1.0 holds it' },
+      { object: 'set fleet/1.0', sparedBecause: `host web-2.example.com reported it as its set on ${new Date().toISOString().slice(0, 10)}` },
       { object: 'set spare/1.0', sparedBecause: 'it is at qa_ready now and no rule makes it eligible any more' },
     ]);
     expect(await repomdStatus('set/app/1.0')).toBe(200);
     const mails = smtp.take();
     expect(mails.map((mail) => mail.to.join()).sort()).toEqual(['dev@example.org', 'integ@example.org', 'ops@example.org']);
     const toOps = mails.find((mail) => mail.to[0] === 'ops@example.org')!;
-    expect(toOps.subject).toBe('rpmgate cleanup: 2 warnings withdrawn');
+    expect(toOps.subject).toBe('rpmgate cleanup: 3 warnings withdrawn');
+    expect(toOps.text).toContain('set fleet/1.0\n    spared: host web-2.example.com reported it as its set on');
     expect(toOps.text).toContain('set spare/1.0\n    spared: it is at qa_ready now');
     expect(toOps.text).toContain('package rg-cl-late-1.0-1.noarch\n    spared: set late/1.0 holds it');
     // Told once.
@@ -203,7 +212,7 @@ describe('two phases', () => {
       { actor: 'cleanup', action: 'package.delete', object: 'rg-cl-orphan-1.0-1.noarch', rule: 'orphan' },
     ]);
     // Released sets and everything they hold, and the set a host reports, are untouched.
-    for (const repo of ['set/rel/1.0', 'set/rel/2.0', 'set/hosted/1.0', 'set/spare/1.0', 'set/late/1.0']) expect(await repomdStatus(repo), repo).toBe(200);
+    for (const repo of ['set/rel/1.0', 'set/rel/2.0', 'set/hosted/1.0', 'set/fleet/1.0', 'set/spare/1.0', 'set/late/1.0']) expect(await repomdStatus(repo), repo).toBe(200);
     expect((await sql`select count(*)::int as n from packages where name = 'rg-cl-rel'`)[0]!.n).toBe(2);
     // The level repository no longer serves the deleted package.
     const primary = await (await fetch(`${server.url}/repo/level/integ/repodata/repomd.xml`)).text();

@@ -74,7 +74,8 @@ describe('rpmgate set create', () => {
     expect(members.filter((p) => p.startsWith('rg-hello-') && !p.endsWith('.src'))).toHaveLength(1);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`created cli-app/1.0 at integ with ${members.length} package(s)`);
-    expect(lines).toContain(`  added ${nevra('rg-lib')} (required by ${nevra('rg-app')}: rg-lib-api >= 2.0)`);
+    // Each addition names the level it reached (proven components first) and why it was added.
+    expect(lines).toContain(`  added ${nevra('rg-lib')} (level integ; required by ${nevra('rg-app')}: rg-lib-api >= 2.0)`);
     expect(lines).toContain('  added rg-app-1.0-1.src (source of a member)');
     expect(lines).toHaveLength(members.length);
   });

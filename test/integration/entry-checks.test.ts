@@ -86,7 +86,7 @@ describe('the verdict', () => {
     ['rg-writable', 'world-writable', '/usr/share/rg-writable/state'],
     ['rg-denied', 'denied-dependency', undefined],
     ['rg-interp', 'scriptlet-interpreter', undefined],
-    ['rg-liblint', 'rpmlint:explicit-lib-dependency', undefined],
+    ['rg-liblint', 'rpmlint:script-without-shebang', '/usr/share/rg-liblint/tool'],
     ['rg-vendor', 'vendor-mismatch', undefined],
   ])('%s is refused by %s: 422 with every finding, nothing stored, not even the blob', async (name, check, filePath) => {
     const blobsBefore = await blobCount();

@@ -196,9 +196,14 @@ describe('CLI', () => {
     const parsed = JSON.parse(json.stdout) as { hosts: Summary[] };
     expect(parsed.hosts.map((h) => h.machineId).sort()).toEqual([...drifting, machineId('answer')].sort());
     expect(json.code).toBe(1);
-    const none = await rpmgate(server, token, ['hosts', '--set', 'billing/2.0', '--drifting']);
+    // A set no host drifts from: exit 0. A set that does not exist is an error, not an empty answer.
+    await createSetOf(server, 'quiet', '1.0', ['app-2.0-1.x86_64']);
+    const none = await rpmgate(server, token, ['hosts', '--set', 'quiet/1.0', '--drifting']);
     expect(none.code, none.stderr).toBe(0);
     expect(none.stdout.trim()).toBe('no drifting hosts');
+    const unknown = await rpmgate(server, token, ['hosts', '--set', 'billing/2.0', '--drifting']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('rpmgate: no package set billing/2.0');
   });
 
   it('rpmgate usage NAME prints versions with host counts and the sets holding it', async () => {

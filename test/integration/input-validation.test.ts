@@ -57,6 +57,8 @@ const examples: Record<string, Example> = {
   'GET /api/v1/hosts/:machineId': { path: `/api/v1/hosts/${machineId('refused')}`, role: 'admin' },
   'GET /api/v1/components/:name/usage': { path: '/api/v1/components/foo/usage', role: 'admin' },
   'POST /api/v1/tokens': { path: '/api/v1/tokens', role: 'admin', body: { role: 'qa', name: 'refused' } },
+  'GET /api/v1/tokens': { path: '/api/v1/tokens', role: 'admin' },
+  'POST /api/v1/tokens/:id/revoke': { path: '/api/v1/tokens/999999/revoke', role: 'admin', body: {} },
   'GET /api/v1/keys': { path: '/api/v1/keys', role: 'admin' },
   'POST /api/v1/keys': { path: '/api/v1/keys', role: 'admin', body: { armored: 'x', passphrase: 'p' } },
   'POST /api/v1/keys/:fingerprint/activate': { path: '/api/v1/keys/ABCDEF0123456789/activate', role: 'admin', body: {} },
@@ -71,6 +73,16 @@ const examples: Record<string, Example> = {
   'POST /api/v1/checks': { path: '/api/v1/checks', role: 'admin', body: { dryRun: true } },
   'GET /api/v1/cleanup': { path: '/api/v1/cleanup', role: 'admin' },
   'POST /api/v1/cleanup/run': { path: '/api/v1/cleanup/run', role: 'admin', body: {} },
+  'POST /api/v1/mirrors': {
+    path: '/api/v1/mirrors',
+    role: 'admin',
+    body: { name: 'refused', baseurl: 'http://127.0.0.1:9/', key: '-----BEGIN PGP PUBLIC KEY BLOCK-----', sourceBaseurl: 'http://127.0.0.1:9/src/', arches: ['x86_64'] },
+  },
+  'GET /api/v1/mirrors': { path: '/api/v1/mirrors', role: 'admin' },
+  'GET /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'DELETE /api/v1/mirrors/:name': { path: '/api/v1/mirrors/refused', role: 'admin' },
+  'POST /api/v1/mirrors/:name/sync': { path: '/api/v1/mirrors/refused/sync', role: 'admin' },
+  'POST /api/v1/mirrors/fetch': { path: '/api/v1/mirrors/fetch', role: 'admin', body: { packages: ['foo-1-1.noarch'] } },
 };
 
 interface Declared {

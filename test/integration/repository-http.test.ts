@@ -261,14 +261,21 @@ describe('two servers on one database', () => {
   });
 });
 
-describe('the warm repomd.xml path (server/http/repomd-fast-path.ts)', () => {
+describe('the warm repomd.xml and metadata path (server/http/repomd-fast-path.ts)', () => {
   it('answers exactly as the app does: body, status and headers, for GET, HEAD, If-None-Match and the signature', async () => {
     const app = createApp(server.server.context);
     const base = '/repo/set/web/2.0^git1/repodata/';
     // Warm it: the first request builds through the app.
     await fetch(`${server.url}/repo/set/web/2.0^git1/repodata/repomd.xml`);
-    const etag = (await fetch(`${server.url}${base}repomd.xml`)).headers.get('etag')!;
+    const repomd = await fetch(`${server.url}${base}repomd.xml`);
+    const etag = repomd.headers.get('etag')!;
+    // The metadata files repomd.xml names, held in the repodata memory, take the same path.
+    const primary = /href="repodata\/([^"]*primary\.xml\.gz)"/.exec(await repomd.text())![1]!;
+    const primaryEtag = (await fetch(`${server.url}${base}${primary}`)).headers.get('etag')!;
     const cases: { file: string; init?: RequestInit }[] = [
+      { file: primary },
+      { file: primary, init: { method: 'HEAD' } },
+      { file: primary, init: { headers: { 'if-none-match': primaryEtag } } },
       { file: 'repomd.xml' },
       { file: 'repomd.xml.asc' },
       { file: 'repomd.xml', init: { method: 'HEAD' } },

@@ -213,7 +213,7 @@ describe('rpmgate set', () => {
     expect((await rpmgate(server, qaToken, ['set', 'promote', 'cli-promo/1', 'pre_release'])).code).toBe(0);
     const backwards = await rpmgate(server, server.adminToken, ['set', 'promote', 'cli-promo/1', 'qa_ready']);
     expect(backwards.code).toBe(1);
-    expect(backwards.stderr).toContain('not qa_ready');
+    expect(backwards.stderr).toContain('is already at pre_release, past qa_ready');
 
     const shown = await rpmgate(server, integToken, ['set', 'show', 'cli-promo/1']);
     expect(shown.stdout).toMatch(/integ -> qa_ready\s+by integ-bob: integration green/);

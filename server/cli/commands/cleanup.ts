@@ -11,6 +11,7 @@ export interface CleanupOptions {
   dryRun?: boolean;
   run?: boolean;
   now?: string;
+  limit?: string;
 }
 
 const previewShape = objectShape<CleanupPreview>('a cleanup preview', { now: 'string', delete: 'array', warn: 'array', waiting: 'array', withdraw: 'array' });
@@ -24,24 +25,29 @@ export async function cleanupCommand(io: CommandIo, options: CleanupOptions): Pr
     io.out.result(body, () => describeReport(body));
     return;
   }
-  const query = options.now ? `?now=${encodeURIComponent(options.now)}` : '';
+  const params = new URLSearchParams();
+  if (options.now) params.set('now', options.now);
+  if (options.limit) params.set('limit', options.limit);
+  const query = params.size > 0 ? `?${params}` : '';
   const { body } = await io.client.get<CleanupPreview>(`/api/v1/cleanup${query}`, { expect: previewShape });
   io.out.result(body, () => describePreview(body));
 }
 
 function describePreview(preview: CleanupPreview): string {
   const lines = [`cleanup as of ${preview.now} (mail ${preview.mail}; deletion ${preview.warningDays} days after the warning)`];
-  const section = (title: string, items: { kind: string; object: string; detail: string }[]) => {
-    lines.push('', `${title}: ${items.length === 0 ? 'none' : items.length}`);
+  const section = (title: string, items: { kind: string; object: string; detail: string }[], count: number) => {
+    lines.push('', `${title}: ${count === 0 ? 'none' : count}${count > items.length ? ` (the first ${items.length} listed)` : ''}`);
     for (const item of items) lines.push(`  ${item.kind} ${item.object}`, `      ${item.detail}`);
   };
   section(
     `phase 2, delete now (${formatBytes(preview.bytes.delete)} given back)`,
     preview.delete.map((d) => ({ kind: d.kind, object: d.object, detail: `${d.reason}; warned ${d.warnedAt.slice(0, 10)}, due ${d.dueAt?.slice(0, 10)}` })),
+    preview.counts.delete,
   );
   section(
     `phase 1, warn now (${formatBytes(preview.bytes.warn)} would be given back)`,
     preview.warn.map((w) => ({ kind: w.kind, object: w.object, detail: `${w.reason}; deleted on or after ${w.dueAt}; mail to ${w.recipients.join(', ') || 'nobody (recorded only)'}` })),
+    preview.counts.warn,
   );
   section(
     'warned, waiting',
@@ -50,9 +56,10 @@ function describePreview(preview: CleanupPreview): string {
       object: w.object,
       detail: `${w.reason}; ${w.dueAt ? `due ${w.dueAt.slice(0, 10)}` : `mail not delivered yet${w.lastMailError ? ` (${w.lastMailError})` : ''}`}`,
     })),
+    preview.counts.waiting,
   );
-  section('spared, warning withdrawn', preview.withdraw.map((w) => ({ kind: w.kind, object: w.object, detail: `spared: ${w.sparedBecause}` })));
-  section('kept', preview.kept.map((k) => ({ kind: k.kind, object: k.object, detail: `${k.rule}, but kept: ${k.keptBecause}` })));
+  section('spared, warning withdrawn', preview.withdraw.map((w) => ({ kind: w.kind, object: w.object, detail: `spared: ${w.sparedBecause}` })), preview.counts.withdraw);
+  section('kept', preview.kept.map((k) => ({ kind: k.kind, object: k.object, detail: `${k.rule}, but kept: ${k.keptBecause}` })), preview.counts.kept);
   if (preview.previousFiles.files > 0) {
     lines.push('', `files replaced by a key rotation past the hold time: ${preview.previousFiles.files} (${formatBytes(preview.previousFiles.bytes)})`);
   }
@@ -61,9 +68,10 @@ function describePreview(preview: CleanupPreview): string {
 
 function describeReport(report: CleanupReport): string {
   const lines = [`cleanup ran as of ${report.now}`];
-  lines.push(`deleted: ${report.deleted.length}`, ...report.deleted.map((d) => `  ${d.kind} ${d.object} (${d.reason})`));
-  lines.push(`warnings withdrawn: ${report.withdrawn.length}`, ...report.withdrawn.map((w) => `  ${w.object}: ${w.sparedBecause}`));
-  if (report.skipped.length > 0) lines.push(`due but spared at the last moment: ${report.skipped.join(', ')}`);
+  const more = (count: number, listed: number) => (count > listed ? ` (the first ${listed} listed)` : '');
+  lines.push(`deleted: ${report.counts.deleted}${more(report.counts.deleted, report.deleted.length)}`, ...report.deleted.map((d) => `  ${d.kind} ${d.object} (${d.reason})`));
+  lines.push(`warnings withdrawn: ${report.counts.withdrawn}${more(report.counts.withdrawn, report.withdrawn.length)}`, ...report.withdrawn.map((w) => `  ${w.object}: ${w.sparedBecause}`));
+  if (report.counts.skipped > 0) lines.push(`due but spared at the last moment: ${report.counts.skipped}: ${report.skipped.join(', ')}`);
   lines.push(`new warnings: ${report.warned}`);
   lines.push(`files given back: ${formatBytes(report.bytesFreed)} (previous files ${report.previousFiles}, stray files ${report.strayBlobs})`);
   if (!report.mail.on) lines.push('mail is off: warnings are recorded only');

@@ -1,6 +1,6 @@
 // `rpmgate hosts [--set NAME/VERSION] [--drifting] [--strict]`: the fleet with each host's conformance.
 // With --drifting the exit status is the verdict, as for rpmgate-agent check: 0 none drift, 1 some do.
-import { hostListShape } from '../../../common/api-shapes.ts';
+import { hostListShape, setDocumentShape } from '../../../common/api-shapes.ts';
 import { RpmgateError } from '../../../common/errors.ts';
 import type { CommandIo } from '../global-options.ts';
 import { splitReference, table } from './set.ts';
@@ -31,6 +31,11 @@ export async function hostsCommand(io: CommandIo, options: HostsOptions): Promis
   if (options.drifting) query.set('drifting', 'true');
   if (options.strict) query.set('strict', 'true');
   const { body } = await io.client.get<{ total: number; hosts: HostSummary[] }>(`/api/v1/hosts${query.size ? `?${query}` : ''}`, { expect: hostListShape });
+  if (options.set && body.total === 0) {
+    // No host reports it: is there such a set at all? (A 404 here is the answer: an error, exit 1.)
+    const { name, version } = splitReference(options.set);
+    await io.client.get(`/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}`, { expect: setDocumentShape });
+  }
   io.out.result(body, () => {
     if (body.hosts.length === 0) return options.drifting ? 'no drifting hosts' : 'no hosts';
     const rows = [['HOSTNAME', 'MACHINE-ID', 'SET', 'STATUS', 'MISSING', 'OLDER', 'NEWER', 'DIFFERENT', 'FOREIGN', 'PACKAGES', 'LAST REPORT']];

@@ -28,6 +28,8 @@ interface KeysDocument {
 }
 
 export async function keyShowCommand(io: CommandIo) {
+  // Without a token, what hosts see: the published key file, whose fingerprints are public.
+  if (!io.authenticated) return publishedKeysCommand(io);
   const { body } = await io.client.get<KeysDocument>('/api/v1/keys', { expect: keysDocumentShape });
   io.out.result(body, () => {
     const lines = [`current signing key: ${formatFingerprint(body.current.fingerprint)} (${body.current.algorithm}, ${body.current.userId})`, ''];
@@ -70,4 +72,18 @@ function describeRotation(rotation: RotationStatus): string {
 /** As gpg prints it: ten groups of four. */
 function formatFingerprint(fingerprint: string): string {
   return fingerprint.toUpperCase().replace(/(.{4})/g, '$1 ').trim();
+}
+
+async function publishedKeysCommand(io: CommandIo): Promise<void> {
+  const { body } = await io.client.get<string>('/keys/rpmgate.asc', { plainText: true, headers: { accept: 'application/pgp-keys, text/plain' } });
+  const { armoredKeyFingerprints } = await import('../../../common/openpgp-fingerprints.ts');
+  const fingerprints = typeof body === 'string' ? armoredKeyFingerprints(body) : [];
+  if (fingerprints.length === 0) throw new RpmgateError('not_rpmgate', `${io.client.server}: not an rpmgate server (its /keys/rpmgate.asc holds no public key)`);
+  io.out.result({ published: fingerprints }, () =>
+    [
+      `published signing key${fingerprints.length > 1 ? 's' : ''} (${io.client.server}/keys/rpmgate.asc):`,
+      ...fingerprints.map((fingerprint) => `  ${formatFingerprint(fingerprint)}`),
+      ...(fingerprints.length > 1 ? ['(with an admin token, rpmgate key show tells which one signs)'] : []),
+    ].join('\n'),
+  );
 }

@@ -1,7 +1,11 @@
 // `rpmgate serve`: run the server until SIGINT, SIGTERM or SIGHUP, then close connections and the
-// database cleanly (the embedded PostgreSQL too).
+// database cleanly (the embedded PostgreSQL too). With RPMGATE_WORKERS > 1 this process supervises
+// that many HTTP workers (server/ops/supervisor.ts), and a worker process runs server/ops/worker.ts.
+import cluster from 'node:cluster';
 import { readConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
+import { runSupervisor } from '../../ops/supervisor.ts';
+import { runWorker } from '../../ops/worker.ts';
 import { startServer } from '../../runtime.ts';
 import { announceStart, startFacts } from '../start-banner.ts';
 
@@ -10,6 +14,7 @@ const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export async function serveCommand(): Promise<void> {
   const config = readConfig();
   const log = createLogger();
+  if (cluster.isWorker) return runWorker(config, log);
   // Heard from the very start: a signal that arrives while the server starts (a first initdb takes
   // seconds) stops it as soon as it is up, rather than killing it halfway with its PostgreSQL left
   // running. Ctrl-C under `npm start` delivers SIGINT twice (the terminal's process group, then npm
@@ -24,9 +29,13 @@ export async function serveCommand(): Promise<void> {
     };
     for (const signal of stopSignals) process.on(signal, () => stop(signal));
   });
-  const server = await startServer(config, { log });
-  announceStart(startFacts(config, server), log);
-  await stopRequested;
-  await server.close();
+  if (config.workers > 1) {
+    await runSupervisor(config, log, stopRequested, (server) => announceStart(startFacts(config, server), log));
+  } else {
+    const server = await startServer(config, { log });
+    announceStart(startFacts(config, server), log);
+    await stopRequested;
+    await server.close();
+  }
   log.info('stopped');
 }

@@ -26,7 +26,7 @@ interface SetDocument {
   packages: string[];
   members: SetMember[];
   history: { from: string; to: string; by: string; at: string; comment: string }[];
-  added: { nevra: string; reason: string }[];
+  added: { nevra: string; reason: string; level?: string }[];
 }
 
 export interface SetCreateOptions {
@@ -36,6 +36,8 @@ export interface SetCreateOptions {
   sources?: boolean;
   requireClean?: boolean;
   description?: string;
+  prefer?: string;
+  minLevel?: string;
 }
 
 export async function setCreateCommand(io: CommandIo, name: string, version: string, nevras: string[], options: SetCreateOptions) {
@@ -50,10 +52,12 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     noSources: options.sources === false,
     ...(options.requireClean ? { requireClean: true } : {}),
     description: options.description ?? '',
+    ...(options.prefer ? { prefer: options.prefer } : {}),
+    ...(options.minLevel ? { minLevel: options.minLevel } : {}),
   }, { expect: setDocumentShape });
   io.out.result(body, () => {
     const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
-    for (const added of body.added) lines.push(`  added ${added.nevra} (${added.reason})`);
+    for (const added of body.added) lines.push(`  added ${added.nevra} (${added.level ? `level ${added.level}; ` : ''}${added.reason})`);
     return lines.join('\n');
   });
 }

@@ -1,11 +1,11 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-// Mirrors' last synchronisation (upstream mirrors, issue 13), on the overview.
-// Not wired yet: this server has no mirror service. Wiring: loadMirrorSync lists the mirrors through
-// it (GET /api/v1/mirrors's service) with each one's last sync time and outcome.
+// Mirrors' last synchronisation (upstream mirrors, issue 13), on the overview: each mirror with its
+// last good sync and the outcome of its last attempt (GET /api/v1/mirrors's query).
 import type { AppContext } from '../../context.ts';
+import { listMirrors } from '../../db/mirrors.ts';
 import { Empty, NotConfigured, TableRegion, Time } from '../components/ui.tsx';
-import { notConfigured, type SectionData } from './section.ts';
+import type { SectionData } from './section.ts';
 
 export interface MirrorSync {
   name: string;
@@ -14,8 +14,17 @@ export interface MirrorSync {
   outcome: string;
 }
 
-export async function loadMirrorSync(_ctx: AppContext): Promise<SectionData<MirrorSync[]>> {
-  return notConfigured;
+export async function loadMirrorSync(ctx: AppContext): Promise<SectionData<MirrorSync[]>> {
+  const mirrors = await listMirrors(ctx.sql);
+  return {
+    configured: true,
+    data: mirrors.map((mirror) => ({
+      name: mirror.name,
+      baseurl: mirror.baseurl,
+      lastSyncAt: mirror.synced_at,
+      outcome: mirror.last_error ? `failed: ${mirror.last_error}` : mirror.synced_at ? `${mirror.packages} packages, ${mirror.cached} cached` : 'never synced',
+    })),
+  };
 }
 
 export function MirrorSyncs(props: { data: SectionData<MirrorSync[]> }) {

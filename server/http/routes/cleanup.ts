@@ -18,8 +18,8 @@ export function cleanupRoutes(ctx: AppContext) {
     responses: { 200: { description: 'pending warnings, what is due, what would be warned or spared, and bytes given back' } },
   });
   routes.openapi(preview, async (c) => {
-    const { now } = c.req.valid('query');
-    return c.json(await ctx.cleanup.preview(now === undefined ? undefined : new Date(now)));
+    const { now, limit } = c.req.valid('query');
+    return c.json(await ctx.cleanup.preview(now === undefined ? undefined : new Date(now), limit));
   });
 
   const run = createRoute({

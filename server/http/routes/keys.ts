@@ -42,8 +42,11 @@ export function keyRoutes(ctx: AppContext) {
   });
   routes.openapi(add, async (c) => {
     const body = c.req.valid('json');
-    if (body.armored !== undefined) return c.json(await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null }), 201);
-    return c.json(await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm }), 201);
+    const key = body.armored !== undefined
+      ? await ctx.keyring.addKey(body.armored, { passphrase: body.passphrase ?? null })
+      : await ctx.keyring.generateKey({ algorithm: body.algorithm ?? ctx.config.signingAlgorithm });
+    ctx.log.info('signing key added', { fingerprint: key.fingerprint, algorithm: key.algorithm, by: c.get('principal')!.name });
+    return c.json(key, 201);
   });
 
   const activate = createRoute({
@@ -57,6 +60,7 @@ export function keyRoutes(ctx: AppContext) {
     const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
     await recordKeyOfRecord(ctx.sql, key.fingerprint);
     const rotation = await ctx.rotation.start();
+    ctx.log.info('signing key activated', { fingerprint: key.fingerprint, by: c.get('principal')!.name });
     return c.json({ current: key, rotation }, 202);
   });
 
@@ -67,7 +71,11 @@ export function keyRoutes(ctx: AppContext) {
     request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
     responses: { 200: { description: 'the key, no longer published' } },
   });
-  routes.openapi(retire, async (c) => c.json(await ctx.keyring.retire(c.req.valid('param').fingerprint)));
+  routes.openapi(retire, async (c) => {
+    const key = await ctx.keyring.retire(c.req.valid('param').fingerprint);
+    ctx.log.info('signing key retired', { fingerprint: key.fingerprint, by: c.get('principal')!.name });
+    return c.json(key);
+  });
 
   return routes;
 }

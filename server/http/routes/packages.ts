@@ -34,7 +34,15 @@ export function packageRoutes(ctx: AppContext) {
     }
     const body = c.req.raw.body;
     if (!body) throw new RpmgateError('invalid_rpm', 'the request has no body: send the RPM file as the body');
-    const result = await uploadPackage(ctx, Readable.fromWeb(body as WebReadableStream<Uint8Array>), principal);
+    let result: Awaited<ReturnType<typeof uploadPackage>>;
+    try {
+      result = await uploadPackage(ctx, Readable.fromWeb(body as WebReadableStream<Uint8Array>), principal);
+    } catch (error) {
+      // One line per refused upload, for people: who, and why.
+      if (error instanceof RpmgateError && error.status < 500) ctx.log.info('upload refused', { by: principal.name, status: error.status, reason: error.message });
+      throw error;
+    }
+    ctx.log.info(result.status === 'created' ? 'upload stored' : 'upload already stored', { nevra: result.package.nevra, by: principal.name });
     const stored = await findPackageDetail(ctx.sql, result.package.nevra);
     return c.json(packageView(stored ?? result.package), result.status === 'created' ? 201 : 200);
   });

@@ -14,6 +14,7 @@ import { blobDamaged, isBlobDamaged } from '../../store/store.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { fileResponse, MissingStoredFile, type FileSource } from '../file-response.ts';
+import { serveMirrorPath } from '../../mirrors/proxy.ts';
 
 type RepoTarget =
   | { kind: 'repo-file'; address: Exclude<RepoAddress, { kind: 'agent' }> }
@@ -25,6 +26,9 @@ type RepoTarget =
 
 const immutable = 'public, max-age=31536000, immutable';
 const hrefDigest = new RegExp(`^[0-9a-f]{${hrefDigestLength}}$`);
+// What dnf needs, said where a person sees it (dnf prints the detail of a 401 it cannot use).
+const repoAuthHelp =
+  'repositories need a token here (RPMGATE_REPO_AUTH=1): dnf sends it as HTTP basic auth, with username=<any name> and password=<token> in the .repo file (rpmgate-agent configure writes them)';
 const anyRole = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin', 'agent'] as const;
 
 export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
@@ -32,7 +36,11 @@ export function repoRoutes(ctx: AppContext): Hono<HttpEnv> {
   routes.on(['GET', 'HEAD'], '/*', async (c) => {
     // The agent's repository stays public, like the key: a new host installs the agent before it holds
     // any token (the bootstrap script), and the agent is no secret.
-    if (ctx.config.repoAuth && !c.req.path.startsWith('/repo/agent/')) requireRoles(c.get('principal'), anyRole);
+    if (ctx.config.repoAuth && !c.req.path.startsWith('/repo/agent/')) {
+      if (!c.get('principal')) throw new RpmgateError('unauthorized', repoAuthHelp);
+      requireRoles(c.get('principal'), anyRole);
+    }
+    if (c.req.path.startsWith('/repo/mirror/')) return serveMirrorPath(ctx, c, c.req.path);
     const target = parseRepoPath(c.req.path);
     switch (target.kind) {
       case 'repo-file':
@@ -157,14 +165,19 @@ async function serveMetadata(ctx: AppContext, c: Context<HttpEnv>, address: Repo
   await ctx.repositories.resolve(address);
   const found = await ctx.repodata.readFile(file);
   if (!found) throw new RpmgateError('not_found', `no metadata file ${file}`);
-  return fileResponse(c.req.raw, {
-    body: 'bytes' in found ? { bytes: found.bytes } : { path: found.path },
-    size: 'bytes' in found ? found.bytes.length : found.size,
+  return fileResponse(c.req.raw, metadataFile(file, 'bytes' in found ? { bytes: found.bytes } : { path: found.path }, 'bytes' in found ? found.bytes.length : found.size));
+}
+
+/** A metadata file as a file answer (also for the warm path, repomd-fast-path.ts). */
+export function metadataFile(file: string, body: FileSource['body'], size: number): FileSource {
+  return {
+    body,
+    size,
     contentType: 'application/gzip',
     // Named by checksum: the name is the version.
     etag: `"${file.slice(0, 64)}"`,
     cacheControl: immutable,
-  });
+  };
 }
 
 /**

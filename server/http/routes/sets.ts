@@ -64,7 +64,9 @@ export function setRoutes(ctx: AppContext) {
   });
   routes.openapi(promote, async (c) => {
     const { name, version } = c.req.valid('param');
-    const detail = await promoteSet(ctx, name, version, parsePromoteRequest(c.req.valid('json')), c.get('principal')!);
+    const request = parsePromoteRequest(c.req.valid('json'));
+    const detail = await promoteSet(ctx, name, version, request, c.get('principal')!);
+    ctx.log.info('set promoted', { set: `${name}/${version}`, level: detail.set.level, by: c.get('principal')!.name, ...(request.comment ? { comment: request.comment } : {}) });
     return c.json(setDetailView(detail));
   });
 

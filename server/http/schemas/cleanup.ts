@@ -1,5 +1,6 @@
 // What the /api/v1/cleanup routes accept.
 import { z } from '@hono/zod-openapi';
+import { integerQuery } from '../validation.ts';
 
 /** ?now=ISO-DATE: the date the dry run is computed as of (a date, or a date and time with a zone). */
 export const cleanupQuery = z.strictObject({
@@ -10,6 +11,8 @@ export const cleanupQuery = z.strictObject({
     })
     .refine((value) => !Number.isNaN(Date.parse(value)), { error: 'expected a date that exists' })
     .optional(),
+  /** Items listed per list (counts and bytes cover all). */
+  limit: integerQuery(1000, 1, 1_000_000),
 });
 
 export const cleanupRunBody = z.strictObject({});

@@ -26,6 +26,10 @@ export const createSetBody = z.strictObject({
   allowUnresolved: z.boolean().optional(),
   /** Leave out the source packages of the binaries. */
   noSources: z.boolean().optional(),
+  /** Which provider resolution adds: the highest level reached, then the newest (proven, default), or the newest. */
+  prefer: z.enum(['proven', 'newest']).optional(),
+  /** Resolution adds nothing below this level. */
+  minLevel: z.enum(['integ', 'qa_ready', 'pre_release', 'release']).optional(),
   /** Refuse members with unwaived entry-check errors. */
   requireClean: z.boolean().optional(),
 });

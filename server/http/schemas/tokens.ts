@@ -2,6 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { roles } from '../../../common/roles.ts';
 
+export const tokenParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,17}$/, { error: 'expected a token id (a number; rpmgate token list shows them)' }) });
+
 export const createTokenBody = z.strictObject({
   role: z.enum(roles, { error: `expected one of ${roles.join(', ')}` }),
   name: z.string().regex(/^[\w.@:/-]{1,100}$/, { error: 'expected 1 to 100 letters, digits and . _ - @ : /' }),

@@ -30,7 +30,7 @@ describe('rpmgate-agent command line', () => {
     await new Promise((resolve) => probe.close(resolve));
     const result = await runCli('rpmgate-agent', ['--server', `http://127.0.0.1:${port}`, 'configure', '--set', 'demo/1.0', '--repos-dir', '/nonexistent']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`rpmgate-agent: cannot reach http://127.0.0.1:${port}: connection refused\n`);
+    expect(result.stderr).toBe(`rpmgate-agent: cannot reach http://127.0.0.1:${port}: connection refused (nothing listens on 127.0.0.1:${port}; is the server running?)\n`);
   });
 
   it('refuses a --dnf-option that is not KEY=VALUE', async () => {
@@ -40,7 +40,7 @@ describe('rpmgate-agent command line', () => {
   });
 
   it('exits 2 for a missing required option (commander prints the usage)', async () => {
-    const result = await runCli('rpmgate-agent', ['check']);
+    const result = await runCli('rpmgate-agent', ['download', '--dest', '/tmp']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--set <set>' not specified");
   });

@@ -25,7 +25,7 @@ describe('RpmlintRunner', () => {
       ['rg-clean', 'rg-liblint', 'rg-writable'].map(async (name) => lint.check(files.get(name)!, (await readRpmFile(files.get(name)!)).package)),
     );
     expect(clean).toEqual([]);
-    expect(liblint!.map((f) => f.check)).toContain('rpmlint:explicit-lib-dependency');
+    expect(liblint!.map((f) => f.check)).toContain('rpmlint:script-without-shebang');
     expect(liblint!.map((f) => f.check)).not.toContain('rpmlint:world-writable');
     expect(writable).toContainEqual(expect.objectContaining({ check: 'rpmlint:world-writable', severity: 'error', path: '/usr/share/rg-writable/state' }));
   }, 60_000);

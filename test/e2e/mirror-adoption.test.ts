@@ -1,0 +1,136 @@
+// Upstream packages adopted into rpmgate: a vendor-signed upstream with a binary and a source repository
+// (rpmsign, createrepo_c, gpg), a set naming upstream packages beside an uploaded one; the adopted ones
+// are verified against the vendor's key, checked on entry, signed by rpmgate, stored like uploads, with
+// their SRPMs in the set's source repository; Debian's dnf installs the mixed set with gpgcheck and
+// repo_gpgcheck against rpmgate's key. A package signed by another key, and one the entry checks refuse,
+// are refused and nothing is stored.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
+import { rpmgate } from '../support/cli.ts';
+import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
+import { toolsRequired } from '../support/requirements.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { createVendorKey, makeUpstream, serveDirectory, type StaticServer, type Upstream, type VendorKey } from '../support/upstream-repo.ts';
+
+const availability = await dnfAvailable();
+if (!availability.ok) {
+  if (toolsRequired) throw new Error(`dnf end-to-end tests cannot run in CI: ${availability.reason}`);
+  console.warn(`\n*** mirror adoption end-to-end tests SKIPPED: ${availability.reason} ***\n`);
+}
+
+let server: TestServer;
+let fixtures: FixtureSet;
+let vendor: VendorKey;
+let other: VendorKey;
+const upstreams: Upstream[] = [];
+const https: StaticServer[] = [];
+const roots: DnfRoot[] = [];
+
+const upstreamBinaries = ['rg-app', 'rg-lib', 'rg-hello'];
+
+beforeAll(async () => {
+  if (!availability.ok) return;
+  // The entry checks as shipped, plus a deny list that refuses rg-unsatisfiable (it requires rg-does-not-exist).
+  const policyDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-policy-'));
+  await writeFile(path.join(policyDir, 'policy.yaml'), 'deniedDependencies: ["rg-does-not-*"]\n');
+  [server, fixtures, vendor, other] = await Promise.all([
+    startTestServer({ env: { RPMGATE_POLICY_FILE: path.join(policyDir, 'policy.yaml') } }),
+    buildFixtures(),
+    createVendorKey(),
+    createVendorKey('Other Vendor <other@upstream.example>'),
+  ]);
+  const binaries = [...upstreamBinaries.map((name) => fixtures.byName(name).path), fixtures.byName('rg-unsatisfiable').path];
+  const sources = upstreamBinaries.map((name) => fixtures.byName(`${name === 'rg-lib' ? 'rg-lib-2.1-1' : fixtures.byName(name).nevra.replace(/\.noarch$/, '')}.src`).path);
+  const binary = await makeUpstream({ rpms: binaries, compress: 'gz', signPackagesWith: vendor, signRepomdWith: vendor });
+  const source = await makeUpstream({ rpms: sources, compress: 'gz', signPackagesWith: vendor, signRepomdWith: vendor });
+  // An upstream whose metadata the vendor signs but whose package another key signed.
+  const foreign = await makeUpstream({ rpms: [fixtures.byName('rg-weak').path], compress: 'gz', signPackagesWith: other, signRepomdWith: vendor });
+  upstreams.push(binary, source, foreign);
+  for (const up of upstreams) https.push(await serveDirectory(up.dir));
+  await server.admin.post('/api/v1/mirrors', { name: 'vendor', baseurl: https[0]!.url, sourceBaseurl: https[1]!.url, key: vendor.publicKey });
+  await server.admin.post('/api/v1/mirrors', { name: 'foreign', baseurl: https[2]!.url, key: vendor.publicKey });
+  for (const name of ['vendor', 'foreign']) expect((await server.admin.post(`/api/v1/mirrors/${name}/sync`, undefined)).status).toBe(200);
+  // One package of the company's own, uploaded.
+  const integ = await server.clientFor('integ');
+  for (const p of [fixtures.byName('rg-epoch'), fixtures.byName('rg-epoch-1.5-2.src')]) await integ.request('POST', '/api/v1/packages', { body: await readFile(p.path) });
+}, 300_000);
+afterEach(async () => {
+  for (const root of roots.splice(0)) await root.cleanup();
+});
+afterAll(async () => {
+  for (const http of https) await http.stop();
+  for (const up of upstreams) await up.cleanup();
+  await vendor?.cleanup();
+  await other?.cleanup();
+  await server?.close();
+});
+
+describe.skipIf(!availability.ok)('upstream packages in sets', () => {
+  it('a set naming upstream and uploaded packages: adopted, signed by rpmgate, sources tied, installed by dnf with gpgcheck and repo_gpgcheck', async () => {
+    const integ = await server.clientFor('integ');
+    const named = [...upstreamBinaries.map((name) => fixtures.byName(name).nevra), fixtures.byName('rg-epoch').nevra];
+    const { status, body } = await integ.request<{ added: { nevra: string; reason: string }[] }>('POST', '/api/v1/sets', {
+      json: { name: 'mixed', version: '1', packages: named },
+      accept: [422],
+    });
+    expect(status, JSON.stringify(body)).toBe(201);
+    for (const name of upstreamBinaries) expect(body.added).toContainEqual({ nevra: fixtures.byName(name).nevra, reason: 'adopted from mirror vendor' });
+    const { body: set } = await integ.get<{ members: { nevra: string }[] }>('/api/v1/sets/mixed/1');
+    const members = set.members.map((m) => m.nevra);
+    for (const name of upstreamBinaries) expect(members).toContain(fixtures.byName(name).nevra);
+    expect(members).toContain('rg-app-1.0-1.src');
+    expect(members).toContain('rg-lib-2.1-1.src');
+    expect(members.some((m) => /^rg-epoch-.*\.src$/.test(m))).toBe(true);
+    const adopted = await server.database.sql<{ nevra: string; uploaded_by: string; mirror_name: string }[]>`
+      select p.nevra, p.uploaded_by, a.mirror_name from mirror_adoptions a join packages p on p.id = a.package_id order by p.nevra`;
+    expect(adopted.map((row) => row.nevra)).toEqual(expect.arrayContaining(['rg-app-1.0-1.noarch', 'rg-app-1.0-1.src']));
+    expect(adopted.every((row) => row.mirror_name === 'vendor' && /mirror vendor/.test(row.uploaded_by))).toBe(true);
+
+    const root = await createDnfRoot();
+    roots.push(root);
+    await root.dnf(['install', 'rg-app'], {
+      repoUrl: `${server.url}/repo/set/mixed/1/`,
+      setopts: ['*.gpgcheck=1', '*.repo_gpgcheck=1', `*.gpgkey=${server.url}/keys/rpmgate.asc`],
+    });
+    const installed = await root.installed();
+    expect(installed).toEqual(expect.arrayContaining(['rg-app-1.0-1.noarch', 'rg-lib-2.1-1.x86_64', 'rg-epoch-3:1.5-2.noarch']));
+    // The source repository lists the adopted SRPM.
+    const srcRepomd = await fetch(`${server.url}/repo/set/mixed/1/source/repodata/repomd.xml`);
+    expect(srcRepomd.status).toBe(200);
+    const srpm = await fetch(`${server.url}/repo/set/mixed/1/source/Packages/rg-app-1.0-1.src.rpm`);
+    expect(srpm.status).toBe(200);
+  });
+
+  it('refuses a package signed by another key than the mirror\'s, and stores nothing', async () => {
+    const nevra = fixtures.byName('rg-weak').nevra;
+    const result = await rpmgate(server, server.adminToken, ['mirror', 'fetch', nevra]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/upstream signature does not verify/);
+    expect(await server.database.sql`select 1 from packages where nevra = ${nevra}`).toHaveLength(0);
+  });
+
+  it('a package the entry checks refuse is reported and never stored', async () => {
+    const refused = fixtures.byName('rg-unsatisfiable');
+    const { status, body } = await server.admin.request<{ refused: { nevra: string; findings?: unknown[] }[] }>('POST', '/api/v1/mirrors/fetch', {
+      json: { packages: [refused.nevra] },
+      accept: [422],
+    });
+    expect(status, JSON.stringify(body)).toBe(422);
+    expect(body.refused[0]?.nevra, JSON.stringify(body)).toBe(refused.nevra);
+    expect(body.refused[0]!.findings).toBeDefined();
+    expect(await server.database.sql`select 1 from packages where nevra = ${refused.nevra}`).toHaveLength(0);
+  });
+
+  it('mirror fetch of a stored package finds it stored; an unknown one is refused', async () => {
+    const nevra = fixtures.byName('rg-hello').nevra;
+    let result = await rpmgate(server, server.adminToken, ['mirror', 'fetch', nevra]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/stored already/);
+    result = await rpmgate(server, server.adminToken, ['mirror', 'fetch', 'nothing-1-1.noarch']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/not in any mirror/);
+  });
+});
