@@ -91,7 +91,16 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     // A scrape reaching this worker is answered for the whole server, aggregated by the supervisor.
     const own = services.context.metrics;
     services.context.metrics = { ...own, exposition: async () => String(await link.request({ type: 'metrics' })) };
-    if (stopping) return;
+  } catch (error) {
+    // The database went away while this worker started (PostgreSQL restarting, say): the supervisor
+    // starts another one after a pause, and the workers listening meanwhile answer 503.
+    log.warn('worker could not start; the supervisor starts another', { pid: process.pid, error: error instanceof Error ? error.message : String(error) });
+    process.exitCode = 1;
+    await stop(0);
+    return;
+  }
+  if (stopping) return;
+  try {
     listener = await listenHttp(services.context);
   } catch (error) {
     // Told to the supervisor, which stops the server with this one line (a port in use, say).
