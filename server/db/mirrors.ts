@@ -73,6 +73,14 @@ export async function listMirrors(sql: Queryable): Promise<MirrorSummaryRow[]> {
     from mirrors m order by m.name`;
 }
 
+/** Mirrors not attempted within the last `seconds` (by the database's clock: servers' clocks may differ). */
+export async function listMirrorsDue(sql: Queryable, seconds: number): Promise<MirrorRow[]> {
+  return sql<MirrorRow[]>`
+    select * from mirrors
+    where last_attempt_at is null or last_attempt_at < now() - make_interval(secs => ${seconds})
+    order by name`;
+}
+
 export async function deleteMirror(sql: Queryable, name: string): Promise<MirrorRow | null> {
   const [row] = await sql<MirrorRow[]>`delete from mirrors where name = ${name} returning *`;
   return row ?? null;

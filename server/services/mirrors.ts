@@ -2,7 +2,8 @@
 // mirror (RPMGATE_MIRROR_SYNC_INTERVAL). Called by the API routes and, through them, the CLI.
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
-import { deleteMirror, findMirror, insertMirror, listMirrors, type MirrorRow, type MirrorSummaryRow } from '../db/mirrors.ts';
+import { tryAdvisoryLock } from '../db/advisory-lock.ts';
+import { deleteMirror, findMirror, insertMirror, listMirrors, listMirrorsDue, type MirrorRow, type MirrorSummaryRow } from '../db/mirrors.ts';
 import { readPublicKeys } from '../mirrors/repomd-signature.ts';
 import { syncMirror, type SyncResult } from '../mirrors/sync.ts';
 import type { Principal } from './tokens.ts';
@@ -103,7 +104,12 @@ function checkUrl(text: string, field: string): string {
   return url.toString().endsWith('/') ? url.toString() : `${url.toString()}/`;
 }
 
-/** Syncs every mirror every `seconds`, one after the other; failures are logged and recorded on the mirror. */
+/**
+ * Syncs every mirror every `seconds`, one after the other; failures are logged and recorded on the
+ * mirror. With several servers on one database, one of them runs a round at a time (an advisory lock
+ * taken without waiting), and a mirror attempted less than three quarters of an interval ago (by
+ * another server) is left alone: the upstream is asked about once per interval, not once per server.
+ */
 export class MirrorSyncSchedule {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -130,9 +136,15 @@ export class MirrorSyncSchedule {
   }
 
   private async syncAll(): Promise<void> {
-    for (const mirror of await listMirrors(this.ctx.sql).catch(() => [])) {
-      if (this.timer === null) return;
-      await syncMirror(this.ctx, mirror).catch(() => undefined);
+    const lock = await tryAdvisoryLock(this.ctx.sql, 'mirror-sync-schedule').catch(() => null);
+    if (!lock) return;
+    try {
+      for (const mirror of await listMirrorsDue(this.ctx.sql, this.seconds * 0.75).catch(() => [])) {
+        if (this.timer === null) return;
+        await syncMirror(this.ctx, mirror).catch(() => undefined);
+      }
+    } finally {
+      await lock.release().catch(() => undefined);
     }
   }
 }

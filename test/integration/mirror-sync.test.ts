@@ -2,10 +2,14 @@
 // loopback: gz, xz and zstd metadata; signed and unsigned upstreams with and without --key; incremental
 // syncs; and every upstream failure (down, 404, checksum mismatch, bad signature, malformed XML) refused
 // with a clear message while the previous sync's state stays as it was.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/log.ts';
+import { startServer } from '../../server/runtime.ts';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { rpmgate } from '../support/cli.ts';
 import { createVendorKey, makeUpstream, serveDirectory, type StaticServer, type Upstream, type VendorKey } from '../support/upstream-repo.ts';
@@ -240,6 +244,34 @@ describe('mirror sync', () => {
     result = await rpmgate(server, token, ['mirror', 'show', 'cli']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no mirror cli/);
+  });
+});
+
+describe('scheduled mirror syncs (RPMGATE_MIRROR_SYNC_INTERVAL)', () => {
+  it('with two servers on one database, ask the upstream about once per interval, not once per server', async () => {
+    const { http } = await upstream({ compress: 'gz' });
+    await addMirror('scheduled', http.url);
+    const keyFile = path.join(server.dataDir, 'keys', `${server.server.context.keyring.current().info.fingerprint}.key.asc`);
+    const started = Date.now();
+    const scheduled = [];
+    // Two servers whose timers fire half a second apart: each would sync on its own turn.
+    for (const delay of [0, 500]) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-mirror-schedule-'));
+      const config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: server.adminToken, RPMGATE_RPMLINT: 'off', RPMGATE_MIRROR_SYNC_INTERVAL: '1', RPMGATE_SIGNING_KEY_FILE: keyFile });
+      scheduled.push({ dataDir, running: await startServer(config, { log: createLogger(false), database: server.database }) });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    for (const { dataDir, running } of scheduled) {
+      await running.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const asked = http.requests.get('/repodata/repomd.xml') ?? 0;
+    // Each server's timer fires every second: two servers syncing on their own would ask ~12 times.
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(asked).toBeLessThanOrEqual(Math.ceil(seconds * 1.4));
+    expect((await recorded('scheduled')).map((p) => p.nevra)).toEqual(binaryNevras());
   });
 });
 
