@@ -10,6 +10,7 @@
 // Measured: the first report of every host (new hosts), a second round where 10% of the hosts changed
 // one package (steady state), a third where nothing changed, the drifting-hosts query (p50/p95 over repeated calls), a set's conformance view and a
 // component's usage, and the database's size.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import { migrate } from '../server/db/migrate.ts';
 import { digestToken } from '../server/services/tokens.ts';
 import { createFleetModel, type FleetModel } from '../test/support/fleet-model.ts';
 import { insertSyntheticPackage } from '../test/support/synthetic-package.ts';
+import { BodyFile } from './support/body-file.ts';
 import { openBenchDatabase } from './support/postgres.ts';
 import { startServerProcess, type ServerProcess } from './support/server-runner.ts';
 
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     'os-packages': { type: 'string', default: process.env.BENCH_OS_PACKAGES ?? '1200' },
     concurrency: { type: 'string', default: process.env.BENCH_CONCURRENCY ?? '16' },
     'query-runs': { type: 'string', default: '30' },
+    compare: { type: 'string', default: process.env.BENCH_COMPARE ?? '0' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -61,6 +64,10 @@ interface Results {
   queries: QueryTiming[];
   database: { total: number; tables: { name: string; bytes: number }[] };
   rss: number;
+  peakRss: number;
+  hosts: number;
+  /** First reports of new hosts: one server (unpinned) against two servers pinned to a core each. */
+  comparison: { one: Phase; two: Phase } | null;
   load: { before: number[]; after: number[] };
 }
 
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const database = await openBenchDatabase(workDir);
   let server: ServerProcess | null = null;
+  const bodyFiles: BodyFile[] = [];
   try {
     await migrate(database.sql);
     log('set packages into the database');
@@ -84,22 +92,29 @@ async function main(): Promise<void> {
       await insertSyntheticPackage(database.sql, { name: m.name, epoch: m.epoch, version: m.version, release: m.release, arch: m.arch });
     }
 
-    log(`agent tokens for ${hostCount.toLocaleString('en')} hosts`);
+    // --compare N: N more new hosts for one server, and N for two servers on one core each.
+    const compareCount = Number(args.compare) > 0 ? positive(args.compare, 'compare') : 0;
+    const tokenCount = hostCount + 2 * compareCount;
+    log(`agent tokens for ${tokenCount.toLocaleString('en')} hosts`);
     const tokens: string[] = [];
     const rows = [];
-    for (let i = 0; i < hostCount; i++) {
+    for (let i = 0; i < tokenCount; i++) {
       const token = `rg_${randomBytes(32).toString('base64url')}`;
       tokens.push(token);
       rows.push({ name: `bench-agent-${i}`, role: 'agent', token_sha256: digestToken(token), created_by: 'bench', machine_id: model.host(i).report.machineId });
-      if (rows.length === 5000 || i === hostCount - 1) await database.sql`insert into tokens ${database.sql(rows.splice(0))}`;
+      if (rows.length === 5000 || i === tokenCount - 1) await database.sql`insert into tokens ${database.sql(rows.splice(0))}`;
     }
 
     // Generated before the server starts: no idle keep-alive connection can time out meanwhile.
     log('generating report bodies');
-    const bodies = generateBodies(model, hostCount);
-    const updatedBodies = new Map<number, Buffer>();
-    for (let i = 0; i < hostCount; i += 10) updatedBodies.set(i, Buffer.from(JSON.stringify(model.updatedHost(i).report)));
+    const reportOf = (i: number) => Buffer.from(JSON.stringify(model.host(i).report));
+    const firstBodies = await BodyFile.write(path.join(workDir, 'first.bodies'), tokenCount, reportOf, (n) => log(`  ${n.toLocaleString('en')} bodies`));
+    // Every tenth host changed one package.
+    const updatedBodies = await BodyFile.write(path.join(workDir, 'updated.bodies'), Math.ceil(hostCount / 10), (j) => Buffer.from(JSON.stringify(model.updatedHost(j * 10).report)));
+    bodyFiles.push(firstBodies, updatedBodies);
+    log(`  ${((firstBodies.bytes + updatedBodies.bytes) / 1024 ** 3).toFixed(1)} GB of bodies on disk`);
     const packagesPerHost = model.host(0).report.packages.length;
+    const fleet = (bodyOf: (i: number) => Promise<Buffer>): Workload => ({ from: 0, to: hostCount, tokens, bodyOf });
 
     const adminToken = randomBytes(24).toString('hex');
     server = await startServerProcess({
@@ -117,20 +132,21 @@ async function main(): Promise<void> {
 
     log(`first reports: ${hostCount.toLocaleString('en')} new hosts, ${concurrency} clients`);
     const cpu = cpuMeter(server.pid, process.env.DATABASE_URL ? null : path.join(workDir, 'pg', 'postmaster.pid'));
-    const first = await reportAll(url, tokens, bodies, concurrency, cpu);
+    const first = await reportAll([url], fleet((i) => firstBodies.read(i)), concurrency, cpu);
     log(`  ${(first.reports / first.seconds).toFixed(0)} reports/s`);
 
     log('second round: 10% of the hosts changed one package');
-    for (const [i, body] of updatedBodies) bodies[i] = body;
-    const steady = await reportAll(url, tokens, bodies, concurrency, cpu);
+    const steadyBody = (i: number) => (i % 10 === 0 ? updatedBodies.read(i / 10) : firstBodies.read(i));
+    const steady = await reportAll([url], fleet(steadyBody), concurrency, cpu);
     log(`  ${(steady.reports / steady.seconds).toFixed(0)} reports/s`);
 
     // rpmgate-agent sends the time and id of a report as headers: an unchanged host's body is
     // byte-identical to its last one, which the server recognises from a digest without parsing.
     log('third round: nothing changed');
-    const unchanged = await reportAll(url, tokens, bodies, concurrency, cpu);
+    const unchanged = await reportAll([url], fleet(steadyBody), concurrency, cpu);
     log(`  ${(unchanged.reports / unchanged.seconds).toFixed(0)} reports/s`);
-    bodies.length = 0;
+    const rss = server.rss();
+    const peakRss = server.peakRss();
 
     // Reads are measured on a settled database, as a server sees it between report waves: autovacuum
     // would otherwise be busy with the 20,000 writes just made (and GIN's pending list unmerged).
@@ -153,11 +169,45 @@ async function main(): Promise<void> {
     };
     await timeQuery('drifting hosts, whole fleet', '/api/v1/hosts?drifting=true', (b) => b.hosts.length);
     await timeQuery('drifting hosts of one set', '/api/v1/hosts?set=billing/1.0&drifting=true', (b) => b.hosts.length);
+    const drifting = (JSON.parse(await request(url, adminToken, 'GET', '/api/v1/hosts?drifting=true&limit=1', undefined)) as { total: number }).total;
+    const lastPage = Math.max(0, Math.floor((drifting - 1) / 100) * 100);
     await timeQuery('drifting hosts, first page of 100', '/api/v1/hosts?drifting=true&limit=100', (b) => b.hosts.length);
+    await timeQuery('drifting hosts, middle page of 100', `/api/v1/hosts?drifting=true&limit=100&offset=${Math.floor(lastPage / 200) * 100}`, (b) => b.hosts.length);
+    await timeQuery('drifting hosts, last page of 100', `/api/v1/hosts?drifting=true&limit=100&offset=${lastPage}`, (b) => b.hosts.length);
     await timeQuery('set conformance view (billing/2.0)', '/api/v1/sets/billing/2.0/conformance', (b) => b.hosts.length);
     await timeQuery('component usage (rg-comp-15)', '/api/v1/components/rg-comp-15/usage?limit=10', (b) => b.versions.length);
 
     const [size] = await database.sql<{ total: number }[]>`select pg_database_size(current_database()) as total`;
+
+    let comparison: Results['comparison'] = null;
+    if (compareCount > 0) {
+      const batch = (from: number): Workload => ({ from, to: from + compareCount, tokens, bodyOf: (i) => firstBodies.read(i) });
+      log(`one server, unpinned: first reports of ${compareCount.toLocaleString('en')} new hosts`);
+      const one = await reportAll([url], batch(hostCount), concurrency, cpu);
+      log(`  ${(one.reports / one.seconds).toFixed(0)} reports/s`);
+      // The second server shares the first one's key (a file) and database, with a data dir of its own.
+      const keysDir = path.join(workDir, 'server', 'keys');
+      const keyFile = readdirSync(keysDir).find((name) => name.endsWith('.key.asc'));
+      if (!keyFile) throw new Error(`no key file in ${keysDir}`);
+      const second = await startServerProcess({
+        ...database.serverEnv,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        RPMGATE_DATA_DIR: path.join(workDir, 'server2'),
+        RPMGATE_ADMIN_TOKEN: adminToken,
+        RPMGATE_SIGNING_KEY_FILE: path.join(keysDir, keyFile),
+      });
+      try {
+        pinToCore(server.pid, 0);
+        pinToCore(second.pid, 1);
+        log(`two servers, one core each: first reports of ${compareCount.toLocaleString('en')} new hosts`);
+        const two = await reportAll([url, second.url], batch(hostCount + compareCount), concurrency, cpu);
+        log(`  ${(two.reports / two.seconds).toFixed(0)} reports/s`);
+        comparison = { one, two };
+      } finally {
+        await second.stop();
+      }
+    }
     const tables = await database.sql<{ name: string; bytes: number }[]>`
       select c.relname as name, pg_total_relation_size(c.oid) as bytes
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -171,12 +221,16 @@ async function main(): Promise<void> {
       ],
       queries,
       database: { total: size!.total, tables },
-      rss: server.rss(),
+      rss,
+      peakRss,
+      hosts: hostCount,
+      comparison,
       load: { before: loadBefore, after: os.loadavg() },
     };
     process.stdout.write(render(results));
   } finally {
     agent.destroy();
+    for (const file of bodyFiles) await file.close();
     await server?.stop();
     await database.close();
     if (args.keep) log(`kept ${workDir}`);
@@ -184,34 +238,28 @@ async function main(): Promise<void> {
   }
 }
 
-function generateBodies(model: FleetModel, count: number): Buffer[] {
-  const bodies: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    bodies.push(Buffer.from(JSON.stringify(model.host(i).report)));
-    if ((i + 1) % 2000 === 0) log(`  ${(i + 1).toLocaleString('en')} bodies`);
-  }
-  return bodies;
+interface Workload {
+  /** Hosts from..to-1: tokens[i] reports bodyOf(i). */
+  from: number;
+  to: number;
+  tokens: string[];
+  bodyOf(i: number): Promise<Buffer>;
 }
 
-async function reportAll(
-  url: string,
-  tokens: string[],
-  bodies: Buffer[],
-  concurrency: number,
-  cpu: CpuMeter,
-): Promise<Phase> {
+/** Every host of `work` reports once, `concurrency` at a time, spread over `urls` in turn. */
+async function reportAll(urls: string[], work: Workload, concurrency: number, cpu: CpuMeter): Promise<Phase> {
   const latencies: number[] = [];
-  let next = 0;
+  let next = work.from;
   freshConnections();
   const cpuBefore = cpu();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
+      while (next < work.to) {
         const i = next++;
-        const body = bodies[i]!;
+        const body = await work.bodyOf(i);
         const sent = performance.now();
-        await request(url, tokens[i]!, 'POST', '/api/v1/hosts/report', body);
+        await request(urls[i % urls.length]!, work.tokens[i]!, 'POST', '/api/v1/hosts/report', body);
         latencies.push(performance.now() - sent);
       }
     }),
@@ -219,12 +267,18 @@ async function reportAll(
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpu();
   return {
-    reports: bodies.length,
+    reports: work.to - work.from,
     seconds,
     latencies,
     serverCpu: cpuAfter.server === null || cpuBefore.server === null ? null : cpuAfter.server - cpuBefore.server,
     databaseCpu: cpuAfter.database === null || cpuBefore.database === null ? null : cpuAfter.database - cpuBefore.database,
   };
+}
+
+/** Pins every thread of `pid` to one CPU (taskset, util-linux). */
+function pinToCore(pid: number, core: number): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`taskset ${pid}: ${result.stderr || result.error}`);
 }
 
 type CpuMeter = () => { server: number | null; database: number | null };
@@ -320,7 +374,8 @@ function render(r: Results): string {
   ]);
   for (const q of r.queries) {
     const p95 = percentile(q.latencies, 95);
-    const isDrift = q.path.startsWith('/api/v1/hosts');
+    // The whole fleet unpaginated (up to 10,000 rows) has no target: the target is per page, or per set.
+    const isDrift = q.path.startsWith('/api/v1/hosts') && (q.path.includes('limit=') || q.path.includes('set='));
     rows.push([
       `${q.label}: GET ${q.path} (${q.rows.toLocaleString('en')} rows, ${(q.bytes / 1024).toFixed(0)} KB)`,
       `p50 ${ms(percentile(q.latencies, 50))}, p95 ${ms(p95)}`,
@@ -328,7 +383,20 @@ function render(r: Results): string {
       isDrift ? verdict(p95 < 200) : '',
     ]);
   }
-  rows.push([`database size (pg_database_size)`, mb(r.database.total), '< 2 GB', verdict(r.database.total < 2 * 1024 ** 3)]);
+  // 2 GB was the target for 10,000 hosts; issue 12 sets 3 GB for 100,000.
+  const databaseTarget = r.hosts > 10_000 ? 3 : 2;
+  rows.push([`database size (pg_database_size)`, mb(r.database.total), `≤ ${databaseTarget} GB`, verdict(r.database.total <= databaseTarget * 1024 **3)]);
+  rows.push(['server peak RSS (VmHWM) over the three rounds', mb(r.peakRss), '≤ 300 MB', verdict(r.peakRss <= 300 * 1024 ** 2)]);
+  if (r.comparison) {
+    const { one, two } = r.comparison;
+    rows.push([`first reports of ${one.reports.toLocaleString('en')} more new hosts: one server, unpinned`, `${rate(one).toFixed(0)} reports/s (p95 ${ms(percentile(one.latencies, 95))})`, '', '']);
+    rows.push([
+      `first reports of ${two.reports.toLocaleString('en')} more new hosts: two servers on one database, pinned to one core each (taskset), clients alternating`,
+      `${rate(two).toFixed(0)} reports/s (p95 ${ms(percentile(two.latencies, 95))}): ${(rate(two) / rate(one)).toFixed(2)}× one server`,
+      '',
+      '',
+    ]);
+  }
   const table = ['| measure | rpmgate | target | result |', '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
   const notes = [
     `- tables with their indexes and TOAST: ${r.database.tables.map((t) => `${t.name} ${mb(t.bytes)}`).join(', ')}`,
@@ -352,7 +420,8 @@ function positive(value: string | undefined, name: string): number {
 
 if (args.help) {
   process.stdout.write(
-    'usage: npm run bench:fleet -- [--hosts N] [--set-packages N] [--os-packages N] [--concurrency C] [--query-runs R] [--keep]\n' +
+    'usage: npm run bench:fleet -- [--hosts N] [--set-packages N] [--os-packages N] [--concurrency C] [--query-runs R] [--compare N] [--keep]\n' +
+      '--compare N: then N more new hosts report to the server, and N to two servers pinned to one core each (needs 2 cores).\n' +
       'Environment: BENCH_HOSTS (default 10000), BENCH_SET_PACKAGES (300), BENCH_OS_PACKAGES (1200), BENCH_CONCURRENCY (16),\n' +
       'DATABASE_URL (otherwise an embedded PostgreSQL in a temporary directory).\n',
   );

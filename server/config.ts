@@ -4,6 +4,7 @@ import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
 import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
+import { readStoreConfig, type StoreConfig } from './store/store-config.ts';
 
 export interface Config {
   port: number;
@@ -45,6 +46,8 @@ export interface Config {
   rpmlintEnabled: boolean;
   /** Cleanup: policy file, SMTP, schedule (server/retention/settings.ts). */
   retention: RetentionSettings;
+  /** Where package blobs live (server/store/store-config.ts). */
+  store: StoreConfig;
   /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
   mirrorSyncIntervalSeconds: number;
 }
@@ -74,6 +77,7 @@ export function readConfig(env: Env = process.env): Config {
     policyFile: env.RPMGATE_POLICY_FILE ? path.resolve(env.RPMGATE_POLICY_FILE) : null,
     rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
     retention: readRetentionSettings(env),
+    store: readStoreConfig(env),
     mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
   };
 }

@@ -11,7 +11,7 @@ import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
-import type { BlobStore } from './store/blob-store.ts';
+import type { BlobStore } from './store/store.ts';
 
 export interface AppContext {
   config: Config;

@@ -29,7 +29,7 @@ import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
 import { createPackageSigner } from './signing/package-signer.ts';
 import { createRepomdSigner } from './signing/repomd-signer.ts';
-import { BlobStore } from './store/blob-store.ts';
+import { openBlobStore } from './store/open.ts';
 
 export interface RunningServer {
   /** http://host:port of the listener. */
@@ -86,10 +86,9 @@ export async function openServices(config: Config, options: StartOptions & { rol
       const migrations = await migrate(database.sql);
       if (migrations.applied.length > 0) log.info('database migrated', { applied: migrations.applied });
     }
-    const store = new BlobStore(config.dataDir);
     // Only the owner clears what a crash left half-written: a worker starting (or restarted) beside
     // the others must not remove the files they are writing.
-    if (owner) await store.open();
+    const store = await openBlobStore(config, log, undefined, { clearTemp: owner });
     const keyring = await Keyring.open({
       dataDir: config.dataDir,
       keyFile: config.signingKeyFile,
@@ -142,6 +141,7 @@ export async function openServices(config: Config, options: StartOptions & { rol
         context.cleanup.stop();
         await mirrorSchedule.stop();
         await repositories.close();
+        await store.close();
         await closeDatabase();
       },
     };

@@ -50,9 +50,18 @@ export async function recheckStore(ctx: AppContext, options: { dryRun: boolean; 
     await Promise.all(
       rows.map(async (row) => {
         let parsed;
+        // A local file for the reader and rpmlint: the blob itself on a file system store, a copy from S3.
+        let local: { path: string; release(): Promise<void> };
         try {
-          parsed = await readRpmFile(ctx.store.blobPath(row.original_sha256));
+          local = await ctx.store.localCopy(row.original_sha256);
         } catch (error) {
+          report.unreadable.push({ nevra: row.nevra, error: error instanceof Error ? error.message : String(error) });
+          return;
+        }
+        try {
+          parsed = await readRpmFile(local.path);
+        } catch (error) {
+          await local.release();
           report.unreadable.push({ nevra: row.nevra, error: error instanceof Error ? error.message : String(error) });
           return;
         }
@@ -61,7 +70,7 @@ export async function recheckStore(ctx: AppContext, options: { dryRun: boolean; 
         if (severity !== 'off' && !row.is_source && row.sourcerpm && !row.source_stored && now.getTime() - row.uploaded_at.getTime() > sourceWithinMs) {
           more.push({ check: 'source-missing', severity, message: `its source package ${row.sourcerpm} is not stored, ${ctx.entryChecks.policy.sourceWithinDays} days after the upload` });
         }
-        const verdict = await ctx.entryChecks.check(ctx.store.blobPath(row.original_sha256), parsed, more);
+        const verdict = await ctx.entryChecks.check(local.path, parsed, more).finally(() => local.release());
         report.checked++;
         if (verdict.refused) report.refused.push({ nevra: row.nevra, findings: verdict.findings });
         if (!isDeepStrictEqual(await findingsOf(ctx.sql, row.id), verdict.findings)) {

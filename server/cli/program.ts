@@ -272,6 +272,13 @@ export function buildProgram(): Command {
     .argument('<file>', 'rpmgate-agent-VERSION-RELEASE.noarch.rpm')
     .action(async (file: string, _options, command: Command) => (await commands.agent()).agentPublishCommand(commandIo(command), file));
 
+  store
+    .command('migrate')
+    .description("copy this machine's package store to another (s3://BUCKET/PREFIX or a directory), verifying each file's sha256; run again after switching")
+    .requiredOption('--to <url>', 's3://BUCKET/PREFIX (RPMGATE_S3_ENDPOINT, RPMGATE_S3_REGION and AWS credentials from the environment)')
+    .action(async (options: { to: string }, command: Command) =>
+      (await commands.store()).storeMigrateCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
+    );
   program
     .command('completion')
     .description('print a shell completion script: source <(rpmgate completion bash)')

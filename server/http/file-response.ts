@@ -20,8 +20,11 @@ export class MissingStoredFile extends Error {
 }
 
 export interface FileSource {
-  /** The file's bytes in memory, or a path on disk to stream from. */
-  body: { bytes: Buffer } | { path: string };
+  /**
+   * The file's bytes in memory, a path on disk to stream from, or a stream opened for the byte range
+   * answered (a package store's blob: opening it checks the blob before any byte of the answer).
+   */
+  body: { bytes: Buffer } | { path: string } | { open: BlobOpener };
   size: number;
   contentType: string;
   etag: string;
@@ -35,6 +38,8 @@ export interface FileSource {
   etagOnly?: boolean;
 }
 
+export type BlobOpener = (range: { start: number; end: number }) => Promise<Readable>;
+
 /** What a request is asked with: its method and its headers by (lowercase) name. */
 export interface FileRequest {
   method: string;
@@ -46,7 +51,7 @@ export interface FileAnswer {
   status: number;
   headers: Record<string, string>;
   /** Bytes from memory, a byte range of a file on disk, or nothing (HEAD, 304, empty). */
-  body: Buffer | { path: string; start: number; end: number } | null;
+  body: Buffer | { path: string; start: number; end: number } | { open: BlobOpener; start: number; end: number } | null;
 }
 
 export function answerFile(request: FileRequest, file: FileSource): FileAnswer {
@@ -68,9 +73,11 @@ export function answerFile(request: FileRequest, file: FileSource): FileAnswer {
   const status = range ? 206 : 200;
   if (request.method === 'HEAD' || length === 0) return { status, headers, body: null };
   if ('bytes' in file.body) return { status, headers, body: range ? file.body.bytes.subarray(start, end + 1) : file.body.bytes };
+  if ('open' in file.body) return { status, headers, body: { open: file.body.open, start, end } };
   return { status, headers, body: { path: file.body.path, start, end } };
 }
 
+/** The answer; a stored file or blob is opened (and checked) before any byte of it is sent. */
 export async function fileResponse(request: Request, file: FileSource): Promise<Response> {
   const answer = answerFile({ method: request.method, header: (name) => request.headers.get(name) }, file);
   // A plain record, not a Headers object: @hono/node-server writes it straight to the socket, where
@@ -82,6 +89,10 @@ export async function fileResponse(request: Request, file: FileSource): Promise<
     return new Response(null, init);
   }
   if (Buffer.isBuffer(answer.body)) return new Response(answer.body as Uint8Array<ArrayBuffer>, init);
+  if ('open' in answer.body) {
+    const blob = await answer.body.open({ start: answer.body.start, end: answer.body.end });
+    return new Response(Readable.toWeb(blob) as ReadableStream<Uint8Array>, init);
+  }
   const handle = await openStoredFile(answer.body.path, file.size);
   const stream = handle.createReadStream({ start: answer.body.start, end: answer.body.end, highWaterMark: 256 * 1024, autoClose: true });
   return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, init);

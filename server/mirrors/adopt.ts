@@ -76,7 +76,7 @@ async function adoptWithSource(ctx: AppContext, mirror: MirrorRow, pkg: MirrorPa
 /** One upstream package into the store (or the stored one, when these bytes are there already). */
 export async function adoptMirrorPackage(ctx: AppContext, mirror: MirrorRow, pkg: MirrorPackageRow, principal: Principal): Promise<AdoptedPackage> {
   const sha256 = await cachedPackage(ctx, mirror, pkg);
-  const written = await ctx.store.writeTemp(ctx.store.openRead(sha256), ctx.config.maxUploadBytes);
+  const written = await ctx.store.writeTemp(await ctx.store.read(sha256, { size: pkg.size }), ctx.config.maxUploadBytes);
   const entrant: Principal = { ...principal, name: `${principal.name} (mirror ${mirror.name})` };
   const keys = mirror.keys.length > 0 ? await readPublicKeys(mirror.keys) : null;
   const result = await admitPackage(ctx, written, entrant, {

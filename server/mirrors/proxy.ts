@@ -60,7 +60,7 @@ function repomdBytes(mirror: MirrorRow, part: MirrorPart, signature: boolean): B
 }
 
 function blobSource(ctx: AppContext, sha256: string, size: number, contentType: string): FileSource {
-  return { body: { path: ctx.store.blobPath(sha256) }, size, contentType, etag: `"${sha256}"`, cacheControl: immutable };
+  return { body: { open: (range) => ctx.store.read(sha256, { size, ...range }) }, size, contentType, etag: `"${sha256}"`, cacheControl: immutable };
 }
 
 const inFlight = new Map<string, Promise<string>>();

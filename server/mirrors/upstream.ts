@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { RpmgateError } from '../../common/errors.ts';
-import type { BlobStore, WrittenFile } from '../store/blob-store.ts';
+import type { BlobStore, WrittenFile } from '../store/store.ts';
 
 const defaultTimeoutMs = 60_000;
 const supportedDigests = new Set(['sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'md5']);

@@ -22,7 +22,6 @@ import {
   type MailItemRow,
 } from '../db/retention.ts';
 import { deletePackages, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
-import { listBlobs } from '../store/fsck.ts';
 import { crashPoint } from './crash-point.ts';
 import { composeDigest, createMailer, type Mailer } from './mail.ts';
 import { previewCleanup, type CleanupPreview } from './preview.ts';
@@ -245,14 +244,13 @@ export class CleanupJob {
     const cutoff = Date.now() - rules.strayBlobGraceHours * 3_600_000;
     let count = 0;
     let bytes = 0;
-    let batch: { sha256: string; file: string }[] = [];
+    let batch: { sha256: string; size: number; modifiedAt: Date }[] = [];
     const flush = async () => {
       const named = await namedBlobs(sql, batch.map((blob) => blob.sha256));
       const stray: StoredFile[] = [];
       for (const blob of batch) {
         if (named.has(blob.sha256)) continue;
-        const info = await fs.stat(blob.file).catch(() => null);
-        if (info && info.mtimeMs < cutoff) stray.push({ sha256: blob.sha256, size: info.size });
+        if (blob.modifiedAt.getTime() < cutoff) stray.push({ sha256: blob.sha256, size: blob.size });
       }
       const freed = await removeUnnamedBlobs(sql, store, stray);
       if (freed > 0 || stray.length > 0) {
@@ -261,7 +259,7 @@ export class CleanupJob {
       }
       batch = [];
     };
-    for await (const blob of listBlobs(store)) {
+    for await (const blob of store.list()) {
       if (!/^[0-9a-f]{64}$/.test(blob.sha256)) continue;
       batch.push(blob);
       if (batch.length >= 1000) await flush();

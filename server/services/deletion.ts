@@ -9,7 +9,7 @@ import { lockBlobs, namedBlobs } from '../db/blob-locks.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import { insertAuditEvent, insertAuditEvents } from '../db/retention.ts';
-import type { BlobStore } from '../store/blob-store.ts';
+import type { BlobStore } from '../store/store.ts';
 
 export interface DeletionActor {
   /** A token name, or "cleanup". */

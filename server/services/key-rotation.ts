@@ -6,6 +6,7 @@
 // package, and once more at the end.
 import { readRpmFile } from '../../common/rpm/reader.ts';
 import type { AppContext } from '../context.ts';
+import { tryAdvisoryLock } from '../db/advisory-lock.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { replaceServedFile } from '../db/served-files.ts';
@@ -17,7 +18,8 @@ import { renderPackageRepodata } from './package-repodata.ts';
 export type RotationContext = Omit<AppContext, 'rotation' | 'metrics'>;
 
 export interface RotationStatus {
-  state: 'idle' | 'running' | 'done' | 'failed';
+  /** elsewhere: another server on the database holds the job's lock (it runs there; tried again here later). */
+  state: 'idle' | 'running' | 'done' | 'failed' | 'elsewhere';
   fingerprint: string | null;
   /** Packages not yet signed by the current key when the job started. */
   total: number;
@@ -41,8 +43,13 @@ export class KeyRotationJob implements RotationControl {
   /** start() calls, one after the other: two activations in a row must not start two runs. */
   private starts: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
 
-  constructor(private readonly ctx: RotationContext) {}
+  /** retryMs: how often a server that found the job running elsewhere looks again (takes over when its holder died). */
+  constructor(
+    private readonly ctx: RotationContext,
+    private readonly retryMs = 30_000,
+  ) {}
 
   current(): RotationStatus {
     return { ...this.status, failed: [...this.status.failed] };
@@ -92,6 +99,7 @@ export class KeyRotationJob implements RotationControl {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.starts;
     this.running?.abort.abort();
     await this.running?.done;
@@ -99,6 +107,22 @@ export class KeyRotationJob implements RotationControl {
 
   /** One run; `status` is this run's own, replaced (not written) by a run that supersedes it. */
   private async run(status: RotationStatus, signal: AbortSignal): Promise<void> {
+    // One server re-signs at a time: two would sign the same packages twice, each publishing its own.
+    const lock = await tryAdvisoryLock(this.ctx.sql, 'key-rotation').catch((error: unknown) => {
+      this.ctx.log.error('re-signing could not take its lock', { error: String(error) });
+      return null;
+    });
+    if (!lock) {
+      status.state = 'elsewhere';
+      status.finishedAt = new Date().toISOString();
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        void this.start();
+      }, this.retryMs);
+      this.retry.unref();
+      return;
+    }
     try {
       const report = await resignPackages(databaseRotationStore(this.ctx), this.ctx.keyring, {
         signal,
@@ -114,6 +138,7 @@ export class KeyRotationJob implements RotationControl {
       this.ctx.log.error('re-signing failed', { error: String(error) });
     } finally {
       status.finishedAt = new Date().toISOString();
+      await lock.release().catch(() => undefined);
     }
   }
 }
@@ -133,11 +158,12 @@ function databaseRotationStore(ctx: RotationContext): RotationStore {
         order by id limit ${limit}`;
       return rows.map((row) => ({ id: String(row.id), nevra: row.nevra, originalSha256: row.original_sha256, sha256: row.sha256 }));
     },
-    blobPath: (sha256) => ctx.store.blobPath(sha256),
+    localBlob: (sha256) => ctx.store.localCopy(sha256),
     tempPath: (suffix) => ctx.store.tempPath(suffix),
     adopt: (tempFile, sha256) => ctx.store.adopt(tempFile, sha256),
     async replaceServedFile(candidate, served: SignedFile) {
-      const parsed = await readRpmFile(ctx.store.blobPath(served.sha256));
+      const local = await ctx.store.localCopy(served.sha256);
+      const parsed = await readRpmFile(local.path).finally(() => local.release());
       return ctx.sql.begin(async (tx) => {
         const row = await replaceServedFile(tx, Number(candidate.id), candidate.sha256, served);
         if (!row) return false;

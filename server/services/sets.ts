@@ -22,6 +22,7 @@ import {
   type SetRow,
 } from '../db/sets.ts';
 import { fetchFromMirrors } from '../mirrors/adopt.ts';
+import { adoptUpstreamProviders } from '../mirrors/resolve-upstream.ts';
 import { resolveSetDependencies } from './resolve.ts';
 import type { Principal } from './tokens.ts';
 
@@ -109,6 +110,10 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     });
   }
   const fromMirrors = upstream.adopted.map((a) => ({ nevra: a.nevra, reason: `adopted from mirror ${a.mirror}` }));
+  // --resolve looks among the mirrors for what the store cannot satisfy (not under --min-level:
+  // an adopted package has reached no level). What it adopts, the resolution below finds stored.
+  const resolvedUpstream =
+    request.resolve && !request.minLevel ? await adoptUpstreamProviders(ctx, request.packages, { prefer: request.prefer }, creator) : null;
   const created = await ctx.sql.begin(async (tx) => {
     // One creation per product line at a time (the unique constraint backs up the exact case): the
     // version check below must see every version of the name.
@@ -135,12 +140,17 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     });
     for (const pkg of closure.added) {
       memberIds.add(pkg.id);
-      added.push({ nevra: pkg.nevra, level: levelFromRank(pkg.levelRank), reason: `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}` });
+      const mirror = resolvedUpstream?.adopted.get(pkg.nevra)?.mirror;
+      const reason = `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}${mirror ? ` (adopted from mirror ${mirror})` : ''}`;
+      added.push({ nevra: pkg.nevra, level: levelFromRank(pkg.levelRank), reason });
     }
     if (closure.unresolved.length > 0 && !request.allowUnresolved) {
       const sample = closure.unresolved.slice(0, 5).map((u) => `${u.nevra} requires ${u.requirement}`).join('; ');
-      throw new RpmgateError('unprocessable', `unresolved dependencies: ${sample}${closure.unresolved.length > 5 ? '; ...' : ''}`, {
+      const refused = resolvedUpstream?.refused ?? [];
+      const refusedNote = refused.length > 0 ? ` (upstream candidates refused: ${refused.slice(0, 3).map((r) => `${r.nevra}: ${r.reason}`).join('; ')})` : '';
+      throw new RpmgateError('unprocessable', `unresolved dependencies: ${sample}${closure.unresolved.length > 5 ? '; ...' : ''}${refusedNote}`, {
         unresolved: closure.unresolved,
+        ...(refused.length > 0 ? { refusedPackages: refused } : {}),
       });
     }
     if (!request.noSources) {

@@ -24,7 +24,7 @@ import { insertFindings } from '../db/package-findings.ts';
 import { lockBlobs } from '../db/blob-locks.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import { refreshPackageLevels } from '../db/sets.ts';
-import type { WrittenFile } from '../store/blob-store.ts';
+import type { WrittenFile } from '../store/store.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
 import type { Principal } from './tokens.ts';
 
@@ -54,7 +54,10 @@ export async function admitPackage(ctx: AppContext, written: WrittenFile, upload
   try {
     // The bytes as uploaded, or as rpmgate served them (signed): the same package either way.
     const known = await findPackageByAnyFileSha256(ctx.sql, written.sha256);
-    if (known) return { status: 'exists', package: known };
+    if (known) {
+      await restoreDamagedBlob(ctx, written);
+      return { status: 'exists', package: known };
+    }
     const parsed = await readRpmFile(written.path);
     assertInstallable(parsed);
     refuseAgentFromNonAdmin(parsed, uploader);
@@ -67,6 +70,14 @@ export async function admitPackage(ctx: AppContext, written: WrittenFile, upload
   } finally {
     await Promise.all(temporary.map((file) => fs.rm(file, { force: true })));
   }
+}
+
+/** The same bytes uploaded again restore their blob when the store lost or cut it (`rpmgate store fsck`). */
+async function restoreDamagedBlob(ctx: AppContext, written: WrittenFile): Promise<void> {
+  const found = await ctx.store.stat(written.sha256);
+  if (found?.size === written.size) return;
+  await ctx.store.adopt(written.path, written.sha256);
+  ctx.log.warn('damaged blob restored by an upload of the same bytes', { sha256: written.sha256, size: written.size, foundSize: found?.size ?? null });
 }
 
 /**

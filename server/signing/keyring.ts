@@ -75,6 +75,11 @@ export interface KeyringOptions {
   hostname?: string;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * Generate a key when there is none (default true). False when the database already names another
+   * server's current key: the keyring then opens without a current key (hasCurrent() is false).
+   */
+  generate?: boolean;
 }
 
 export interface GenerateKeyOptions {
@@ -260,7 +265,7 @@ export class Keyring implements SigningKeySource {
       const current = this.index.keys.find((key) => key.status === 'current');
       if (current) {
         this.signing = await this.loadSigningKey(current);
-      } else {
+      } else if (this.options.generate !== false) {
         const privateKey = await this.generatePrivateKey({ algorithm: this.options.algorithm });
         const info = await this.store(privateKey, 'generated', 'published');
         await this.makeCurrent(info.fingerprint);

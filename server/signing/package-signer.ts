@@ -12,7 +12,7 @@ import { RpmgateError } from '../../common/errors.ts';
 import type { ParsedRpm } from '../../common/rpm/reader.ts';
 import { resignSignatureHeader } from '../../common/rpm/signature-header.ts';
 import { RPMTAG_PAYLOADDIGEST, RPMTAG_PAYLOADDIGESTALT } from '../../common/rpm/tags.ts';
-import type { WrittenFile } from '../store/blob-store.ts';
+import type { WrittenFile } from '../store/store.ts';
 import type { SigningKey, SigningKeySource } from './keyring.ts';
 import type { PackageSigner, ServedFile } from './signer.ts';
 

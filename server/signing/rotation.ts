@@ -25,8 +25,8 @@ export interface RotationStore {
    * null), ordered by id, with an id greater than `after` (every package when `after` is null).
    */
   listPackagesToResign(fingerprint: string, after: string | null, limit: number): Promise<ResignCandidate[]>;
-  /** Local path of a stored blob. */
-  blobPath(sha256: string): string;
+  /** A stored blob as a local file (the blob itself on a file system store, a copy from S3). */
+  localBlob(sha256: string): Promise<{ path: string; release(): Promise<void> }>;
   /** A fresh temporary path inside the store (so that adopt can rename it). */
   tempPath(suffix?: string): string;
   /** Makes a durable temporary file the blob `sha256` (BlobStore.adopt). */
@@ -142,9 +142,11 @@ export async function rotateSigningKey(
 }
 
 async function resignOne(store: RotationStore, candidate: ResignCandidate, key: ReturnType<SigningKeySource['current']>, options: RotationOptions): Promise<RotationProgress> {
-  const original = store.blobPath(candidate.originalSha256);
   const output = store.tempPath('.rpm');
+  let local: { path: string; release(): Promise<void> } | null = null;
   try {
+    local = await store.localBlob(candidate.originalSha256);
+    const original = local.path;
     const parsed = await readRpmFile(original);
     const { size } = await fs.stat(original);
     const signed = await signRpmFile({ path: original, sha256: candidate.originalSha256, size }, parsed, key, { outputPath: output, now: options.now });
@@ -155,6 +157,7 @@ async function resignOne(store: RotationStore, candidate: ResignCandidate, key: 
   } catch (error) {
     return { candidate, outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
   } finally {
+    await local?.release();
     await fs.rm(output, { force: true });
   }
 }

@@ -1,6 +1,6 @@
 // The step between a verified upload and the store: what file rpmgate serves for an uploaded RPM.
 import type { ParsedRpm } from '../../common/rpm/reader.ts';
-import type { WrittenFile } from '../store/blob-store.ts';
+import type { WrittenFile } from '../store/store.ts';
 
 export interface ServedFile extends WrittenFile {
   /** The main header's byte range in the served file (it moves when the signature header grows). */

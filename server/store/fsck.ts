@@ -3,12 +3,9 @@
 // recorded size (and, with verify, the recorded sha256); every blob in the store must be named by a
 // row. Both walks stream in batches, so memory stays flat with the number of packages.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Queryable } from '../db/queryable.ts';
-import type { BlobStore } from './blob-store.ts';
+import type { BlobStore } from './store.ts';
 
 export type FileRole = 'original upload' | 'served file' | 'previous served file';
 
@@ -96,10 +93,10 @@ async function checkRows(sql: Queryable, store: BlobStore, options: FsckOptions,
 async function inspectFile(store: BlobStore, row: FileRow, verify: boolean): Promise<MissingFile | null> {
   const size = Number(row.size);
   const base = { nevra: row.nevra, role: row.role, sha256: row.sha256, expectedSize: size, repair: '' };
-  const found = await fs.stat(store.blobPath(row.sha256)).catch(() => null);
+  const found = await store.stat(row.sha256);
   if (!found) return { ...base, foundSize: null, damaged: false };
   if (found.size !== size) return { ...base, foundSize: found.size, damaged: true };
-  if (verify && (await sha256Of(store.blobPath(row.sha256))) !== row.sha256) return { ...base, foundSize: found.size, damaged: true };
+  if (verify && (await sha256Of(store, row.sha256, size)) !== row.sha256) return { ...base, foundSize: found.size, damaged: true };
   return null;
 }
 
@@ -122,7 +119,7 @@ function repairAdvice(row: FileRow): string {
 
 async function checkBlobs(sql: Queryable, store: BlobStore, options: FsckOptions, report: FsckReport): Promise<void> {
   const now = (options.now ?? new Date()).getTime();
-  let batch: { sha256: string; file: string }[] = [];
+  let batch: { sha256: string; size: number; modifiedAt: Date }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const names = batch.map((blob) => blob.sha256);
@@ -135,18 +132,17 @@ async function checkBlobs(sql: Queryable, store: BlobStore, options: FsckOptions
     const named = new Set(known.map((row) => row.sha256));
     for (const blob of batch) {
       if (named.has(blob.sha256)) continue;
-      const info = await fs.stat(blob.file).catch(() => null);
-      if (!info || now - info.mtimeMs < options.strayGraceMs) continue;
-      const stray: StrayBlob = { sha256: blob.sha256, size: info.size, modifiedAt: info.mtime.toISOString(), repair: 'run with --repair to remove it' };
+      if (now - blob.modifiedAt.getTime() < options.strayGraceMs) continue;
+      const stray: StrayBlob = { sha256: blob.sha256, size: blob.size, modifiedAt: blob.modifiedAt.toISOString(), repair: 'run with --repair to remove it' };
       if (options.repair) {
-        await fs.rm(blob.file, { force: true });
+        await store.remove(blob.sha256);
         stray.repair = 'removed';
       }
       report.stray.push(stray);
     }
     batch = [];
   };
-  for await (const blob of listBlobs(store)) {
+  for await (const blob of store.list()) {
     report.blobsChecked++;
     batch.push(blob);
     if (batch.length >= batchSize) await flush();
@@ -154,21 +150,8 @@ async function checkBlobs(sql: Queryable, store: BlobStore, options: FsckOptions
   await flush();
 }
 
-/** Every file under blobs/<two hex>/, one directory at a time. */
-export async function* listBlobs(store: BlobStore): AsyncGenerator<{ sha256: string; file: string }> {
-  const shards = await fs.readdir(store.blobsDir).catch(() => [] as string[]);
-  for (const shard of shards.sort()) {
-    const dir = path.join(store.blobsDir, shard);
-    const handle = await fs.opendir(dir).catch(() => null);
-    if (!handle) continue;
-    for await (const entry of handle) {
-      if (entry.isFile()) yield { sha256: entry.name, file: path.join(dir, entry.name) };
-    }
-  }
-}
-
-async function sha256Of(file: string): Promise<string> {
+async function sha256Of(store: BlobStore, sha256: string, size: number): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
+  await pipeline(await store.read(sha256, { size }), hash);
   return hash.digest('hex');
 }

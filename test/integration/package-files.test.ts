@@ -4,7 +4,7 @@
 // group; a second activation mid-run ends every package on the last key; a database upgraded from
 // 0009 gets exactly the hrefs the renderer writes now.
 import { createHash } from 'node:crypto';
-import { access, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,7 +159,7 @@ describe('content-addressed package hrefs', () => {
     // Whatever the interim key signed before its run was stopped stays, blob and all, as a previous file.
     const interimFiles = await server.database.sql<{ sha256: string }[]>`select sha256 from package_previous_files where signed_by = ${interim}`;
     expect(interimFiles.length).toBeLessThanOrEqual(packageCount);
-    for (const { sha256 } of interimFiles) await access(server.server.context.store.blobPath(sha256));
+    for (const { sha256 } of interimFiles) expect(await server.server.context.store.stat(sha256)).not.toBeNull();
     const located = await primaryLocations();
     const { sha256 } = await fetchFile(setBase() + encodeHref(located.get('rg-epoch')!.href));
     expect(sha256).toBe(located.get('rg-epoch')!.pkgid);

@@ -8,7 +8,7 @@ import { ApiClient } from '../../common/http-client.ts';
 import type { Role } from '../../common/roles.ts';
 import { readConfig, type Config } from '../../server/config.ts';
 import type { Database } from '../../server/db/connect.ts';
-import { createLogger } from '../../server/log.ts';
+import { createLogger, type Logger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/runtime.ts';
 import { createTestDatabase } from './database.ts';
 
@@ -32,6 +32,10 @@ export interface TestServer {
 
 export interface TestServerOptions {
   env?: Record<string, string>;
+  /** The server's log (default: quiet unless RPMGATE_LOG is set). */
+  log?: Logger;
+  /** Another server's database (several servers on one database); closed by its own owner. */
+  database?: Database;
   /** The cleanup job's clock. */
   clock?: () => Date;
 }
@@ -42,8 +46,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // rpmlint costs half a second per upload run: tests about other things leave it off (every finding
   // then says so); the entry-check tests turn it on with RPMGATE_RPMLINT.
   const config: Config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off', ...options.env });
-  const database = await createTestDatabase();
-  const log = createLogger(Boolean(process.env.RPMGATE_LOG));
+  const database = options.database ?? (await createTestDatabase());
+  const ownsDatabase = !options.database;
+  const log = options.log ?? createLogger(Boolean(process.env.RPMGATE_LOG));
   let server = await startServer(config, { log, database, clock: options.clock });
   let running = true;
   const port = () => Number(new URL(server.url).port);
@@ -83,7 +88,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async close() {
       if (running) await server.close();
-      await database.close();
+      if (ownsDatabase) await database.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

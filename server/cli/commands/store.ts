@@ -6,7 +6,10 @@ import { RpmgateError } from '../../../common/errors.ts';
 import { readConfig } from '../../config.ts';
 import { lockDataDir } from '../../data-dir-lock.ts';
 import { openDatabase } from '../../db/connect.ts';
-import { BlobStore } from '../../store/blob-store.ts';
+import { createLogger } from '../../log.ts';
+import { openBlobStore } from '../../store/open.ts';
+import path from 'node:path';
+import fs from 'node:fs/promises';
 import { checkStore, type FsckReport } from '../../store/fsck.ts';
 
 export interface FsckCommandOptions {
@@ -24,10 +27,16 @@ export async function storeFsckCommand(options: FsckCommandOptions): Promise<voi
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
-      const report = await checkStore(database.sql, new BlobStore(config.dataDir), {
+      // Its own temporary directory: a running server's DATA_DIR/tmp holds uploads in flight.
+      const temp = path.join(config.dataDir, `fsck-tmp-${process.pid}`);
+      const store = await openBlobStore(config, createLogger(false), temp);
+      const report = await checkStore(database.sql, store, {
         repair: Boolean(options.repair),
         verify: Boolean(options.verify),
         strayGraceMs,
+      }).finally(async () => {
+        await store.close();
+        await fs.rm(temp, { recursive: true, force: true });
       });
       createOutput(Boolean(options.json)).result(report, () => describe(report));
       if (!report.clean) {
@@ -50,4 +59,11 @@ function describe(report: FsckReport): string {
   for (const blob of report.stray) lines.push(`file without a row: ${blob.sha256} (${blob.size} bytes, ${blob.modifiedAt}); ${blob.repair}`);
   if (report.clean) lines.push(report.missing.length + report.stray.length === 0 ? 'store and database agree' : 'repaired: store and database agree');
   return lines.join('\n');
+}
+
+export async function storeMigrateCommand(options: { to: string; json?: boolean }): Promise<void> {
+  const { migrateStore } = await import('../../store/migrate.ts');
+  const out = createOutput(Boolean(options.json));
+  const report = await migrateStore(options.to, { progress: (line) => out.progress(line) });
+  out.result(report, () => `${report.copied} blob(s) copied to ${report.target}, ${report.present} already there, ${report.bytes} bytes verified by sha256`);
 }

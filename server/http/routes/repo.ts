@@ -10,9 +10,10 @@ import { hrefDigestLength } from '../../services/package-repodata.ts';
 import { renderRepoFileFor } from '../../services/repo-file.ts';
 import type { RepoAddress, ResolvedRepo } from '../../services/repositories.ts';
 import type { RepodataSnapshot } from '../../repodata/cache.ts';
+import { blobDamaged, isBlobDamaged } from '../../store/store.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
-import { fileResponse, type FileSource } from '../file-response.ts';
+import { fileResponse, MissingStoredFile, type FileSource } from '../file-response.ts';
 import { serveMirrorPath } from '../../mirrors/proxy.ts';
 
 type RepoTarget =
@@ -191,14 +192,38 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
   if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
   const file = digest === null ? pkg : await findServedFile(ctx.sql, pkg, digest);
   if (!file) throw new RpmgateError('not_found', `${repo.title} has no file ${digest}/${filename}`);
+  const contentType = pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm';
+  // Fleets that should not pull bytes through the servers get the store's own URL (S3, presigned).
+  if (c.req.method === 'GET') {
+    const redirect = await ctx.store.redirectUrl(file.sha256, filename, contentType);
+    if (redirect) return c.redirect(redirect, 302);
+  }
+  const label = `${pkg.filename} (${repo.title})`;
+  // A row whose blob is missing or short is a damaged store: refused before the answer starts (a 200
+  // with a Content-Length and a cut body would leave dnf retrying a mirror that can never succeed).
+  if (c.req.method === 'HEAD') await checkBlob(ctx, file.sha256, file.size, label);
   return fileResponse(c.req.raw, {
-    body: { path: ctx.store.blobPath(file.sha256) },
+    body: { open: (range) => ctx.store.read(file.sha256, { size: file.size, ...range }).catch((error: unknown) => logDamage(ctx, error, label)) },
     size: file.size,
-    contentType: pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm',
+    contentType,
     etag: `"${file.sha256}"`,
     lastModified: file.served_since,
     cacheControl: digest === null ? 'no-cache' : immutable,
   });
+}
+
+async function checkBlob(ctx: AppContext, sha256: string, size: number, label: string): Promise<void> {
+  const found = await ctx.store.stat(sha256);
+  if (found?.size !== size) logDamage(ctx, blobDamaged(sha256, size, found?.size ?? null, ctx.store.location), label);
+}
+
+/** A damaged blob becomes the stored-file problem (problem.ts logs it as one JSON line and answers a 500). */
+function logDamage(ctx: AppContext, error: unknown, _label: string): never {
+  if (isBlobDamaged(error)) {
+    const { sha256, expectedSize, foundSize } = error.extra as { sha256: string; expectedSize: number; foundSize: number | null };
+    throw new MissingStoredFile(`${ctx.store.location}/${sha256.slice(0, 2)}/${sha256}`, expectedSize, foundSize);
+  }
+  throw error;
 }
 
 async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Exclude<RepoAddress, { kind: 'agent' }>) {

@@ -12,7 +12,7 @@ import { RpmgateError } from '../../../common/errors.ts';
 import { parseRpm, readRpmFile } from '../../../common/rpm/reader.ts';
 import { Keyring, type SigningKey } from '../../../server/signing/keyring.ts';
 import { createPackageSigner, signatureDate, signRpmFile } from '../../../server/signing/package-signer.ts';
-import type { WrittenFile } from '../../../server/store/blob-store.ts';
+import type { WrittenFile } from '../../../server/store/store.ts';
 import { corpusAvailable, corpusPath } from '../../support/corpus.ts';
 
 if (!corpusAvailable) console.warn('\n*** test/unit/signing/package-signer.test.ts SKIPPED (../shared/corpus not found) ***\n');

@@ -11,7 +11,7 @@ import { parseRpm, readRpmFile } from '../../../common/rpm/reader.ts';
 import { Keyring } from '../../../server/signing/keyring.ts';
 import { signRpmFile, type SignedFile } from '../../../server/signing/package-signer.ts';
 import { resignPackages, rotateSigningKey, type ResignCandidate, type RotationStore } from '../../../server/signing/rotation.ts';
-import { BlobStore } from '../../../server/store/blob-store.ts';
+import { FsBlobStore as BlobStore } from '../../../server/store/fs.ts';
 import { corpusAvailable, corpusPath } from '../../support/corpus.ts';
 
 if (!corpusAvailable) console.warn('\n*** test/unit/signing/rotation.test.ts SKIPPED (../shared/corpus not found) ***\n');
@@ -54,6 +54,10 @@ class MemoryStore implements RotationStore {
 
   blobPath(sha256: string): string {
     return this.blobs.blobPath(sha256);
+  }
+
+  localBlob(sha256: string) {
+    return this.blobs.localCopy(sha256);
   }
 
   tempPath(suffix?: string): string {
