@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from './log.ts';
 import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 
@@ -47,6 +48,10 @@ export interface Config {
   retention: RetentionSettings;
   /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
   mirrorSyncIntervalSeconds: number;
+  /** RPMGATE_LOG_LEVEL: the lowest level written (default info; debug adds the warm path's access lines). */
+  logLevel: LogLevel;
+  /** RPMGATE_LOG_FORMAT: json (one object per line, default) or pretty (one text line, for a terminal). */
+  logFormat: LogFormat;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,7 +80,16 @@ export function readConfig(env: Env = process.env): Config {
     rpmlintEnabled: env.RPMGATE_RPMLINT !== 'off',
     retention: readRetentionSettings(env),
     mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
+    logLevel: readChoice(env, 'RPMGATE_LOG_LEVEL', logLevels, 'info'),
+    logFormat: readChoice(env, 'RPMGATE_LOG_FORMAT', logFormats, 'json'),
   };
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new RpmgateError('usage', `${name} must be one of ${choices.join(', ')}, not "${raw}"`);
 }
 
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -8,7 +8,7 @@ import { ApiClient } from '../../common/http-client.ts';
 import type { Role } from '../../common/roles.ts';
 import { readConfig, type Config } from '../../server/config.ts';
 import type { Database } from '../../server/db/connect.ts';
-import { createLogger } from '../../server/log.ts';
+import { createLogger, type Logger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/runtime.ts';
 import { createTestDatabase } from './database.ts';
 
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** The cleanup job's clock. */
   clock?: () => Date;
+  /** The server's logger (default: silent unless RPMGATE_LOG is set). */
+  log?: Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -43,7 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // then says so); the entry-check tests turn it on with RPMGATE_RPMLINT.
   const config: Config = readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off', ...options.env });
   const database = await createTestDatabase();
-  const log = createLogger(Boolean(process.env.RPMGATE_LOG));
+  const log = options.log ?? createLogger(Boolean(process.env.RPMGATE_LOG));
   let server = await startServer(config, { log, database, clock: options.clock });
   let running = true;
   const port = () => Number(new URL(server.url).port);
