@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RpmgateError } from '../common/errors.ts';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from './log.ts';
 import { readRetentionSettings, type RetentionSettings } from './retention/settings.ts';
 import { readSigningAlgorithm, type SigningAlgorithm } from './signing/keyring.ts';
 import { readStoreConfig, type StoreConfig } from './store/store-config.ts';
@@ -50,6 +51,10 @@ export interface Config {
   store: StoreConfig;
   /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
   mirrorSyncIntervalSeconds: number;
+  /** RPMGATE_LOG_LEVEL: the lowest level written (default info; debug adds the warm path's access lines). */
+  logLevel: LogLevel;
+  /** RPMGATE_LOG_FORMAT: json (one object per line, default) or pretty (one text line, for a terminal). */
+  logFormat: LogFormat;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,7 +84,16 @@ export function readConfig(env: Env = process.env): Config {
     retention: readRetentionSettings(env),
     store: readStoreConfig(env),
     mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
+    logLevel: readChoice(env, 'RPMGATE_LOG_LEVEL', logLevels, 'info'),
+    logFormat: readChoice(env, 'RPMGATE_LOG_FORMAT', logFormats, 'json'),
   };
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new RpmgateError('usage', `${name} must be one of ${choices.join(', ')}, not "${raw}"`);
 }
 
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {

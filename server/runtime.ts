@@ -19,6 +19,7 @@ import { createApp } from './http/app.ts';
 import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, fastPathRoute, routeSymbol } from './ops/metrics.ts';
+import { accessLog, assignRequestId } from './ops/request-log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { CleanupJob } from './retention/job.ts';
@@ -166,10 +167,19 @@ export async function listenHttp(context: AppContext): Promise<HttpListener> {
   const appListener = getRequestListener(app.fetch);
   // Warm repomd.xml requests are answered before the app; everything else goes to it.
   const metrics = context.metrics;
+  const access = accessLog(log);
   const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    assignRequestId(req, res);
     metrics.observe(req, res);
-    if (fastPath(req, res)) (res as unknown as Record<symbol, unknown>)[routeSymbol] = fastPathRoute;
-    else void appListener(req, res);
+    if (fastPath(req, res)) {
+      (res as unknown as Record<symbol, unknown>)[routeSymbol] = fastPathRoute;
+      // Still before 'finish' (emitted once the socket took the bytes, never within end()).
+      if (access.warmLines) access.observe(req, res, started);
+    } else {
+      access.observe(req, res, started);
+      void appListener(req, res);
+    }
   });
   // Long uploads must not be cut by Node's default 5-minute request timeout.
   server.requestTimeout = 0;

@@ -22,6 +22,7 @@ const commands = {
   agent: () => import('./commands/agent.ts'),
   wait: () => import('./commands/wait.ts'),
   store: () => importServerModule<typeof import('./commands/store.ts')>('server/cli/commands/store.ts'),
+  backup: () => importServerModule<typeof import('./commands/backup.ts')>('server/cli/commands/backup.ts'),
   exception: () => import('./commands/exception.ts'),
   package: () => import('./commands/package.ts'),
   check: () => import('./commands/check.ts'),
@@ -264,6 +265,17 @@ export function buildProgram(): Command {
     .action(async (options: { repair?: boolean; verify?: boolean }, command: Command) =>
       (await commands.store()).storeFsckCommand({ ...options, json: command.optsWithGlobals<{ json?: boolean }>().json }),
     );
+
+  program
+    .command('backup')
+    .description('back up the database, the package files and the keys into DIR while the server runs (run where the server runs; a second backup into DIR copies only new package files)')
+    .argument('<dir>', 'the backup directory')
+    .action(async (dir: string, _options, command: Command) => (await commands.backup()).backupCommand(dir, { json: command.optsWithGlobals<{ json?: boolean }>().json }));
+  program
+    .command('restore')
+    .description('restore a backup from DIR into a new, empty RPMGATE_DATA_DIR (and database), then start it with rpmgate serve')
+    .argument('<dir>', 'the backup directory')
+    .action(async (dir: string, _options, command: Command) => (await commands.backup()).restoreCommand(dir, { json: command.optsWithGlobals<{ json?: boolean }>().json }));
 
   const agent = program.command('agent').description("the host agent's package, served at /repo/agent/");
   agent

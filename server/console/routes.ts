@@ -1,6 +1,7 @@
 // The web console under /ui: server-rendered pages (hono/jsx) reading the same services as the API.
 // Log-in exchanges a token for a session cookie; every other page needs that session, and every form
 // POST its CSRF token. Wiring only: each page lives in pages/, each section in sections/.
+import { requestIdOf } from '../ops/request-log.ts';
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -216,7 +217,7 @@ function renderLogin(c: Context<ConsoleEnv>, status: number, props: { next: stri
 /** Errors as pages (never a stack): a GET without a session goes to log-in instead. */
 function renderError(ctx: AppContext) {
   return async function renderConsoleError(error: unknown, c: Context<ConsoleEnv>): Promise<Response> {
-    const problem = toRpmgateError(error, ctx.log);
+    const problem = toRpmgateError(error, ctx.log, requestIdOf(c));
     let session: PageContext['session'] | null = null;
     try {
       session = c.get('session') ?? null;

@@ -17,3 +17,12 @@ export async function namedBlobs(sql: Queryable, sha256s: string[]): Promise<Set
     union select sha256 from package_previous_files where sha256 = any(${sha256s})`;
   return new Set(rows.map((row) => row.sha256));
 }
+
+/** Held (exclusive, for its session) by a backup from its snapshot until it has copied every blob it names. */
+export const blobRemovalLockKey = 0x72676261636b7570n;
+
+/** Within a transaction: no backup is copying blobs (then none starts before this transaction ends). */
+export async function blobRemovalAllowed(tx: Queryable): Promise<boolean> {
+  const [row] = await tx<{ free: boolean }[]>`select pg_try_advisory_xact_lock_shared(${blobRemovalLockKey.toString()}::bigint) as free`;
+  return row!.free;
+}

@@ -92,6 +92,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return { connection: { ...direct, host: ready.dir }, stop: () => supervised.stop() };
 }
 
+/**
+ * How another process on this machine reaches the embedded PostgreSQL a running rpmgate started in
+ * `dataDir` (its PGDATA): the ready socket, there only while the server is up.
+ */
+export function embeddedConnection(dataDir: string): { host: string; port: number; user: string; database: string } {
+  return { host: path.join(path.resolve(dataDir), 'ready'), port: socketPort, user: superuser, database: 'postgres' };
+}
+
 interface Cluster {
   binaries: Binaries;
   dataDir: string;

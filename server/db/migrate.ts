@@ -26,8 +26,9 @@ export interface MigrationResult {
   current: number;
 }
 
-export async function migrate(sql: Sql, dir: string = defaultMigrationsDir): Promise<MigrationResult> {
-  const migrations = await readMigrations(dir);
+/** `upTo`: apply none past that version (a restore builds the schema its backup was made with). */
+export async function migrate(sql: Sql, dir: string = defaultMigrationsDir, upTo = Number.POSITIVE_INFINITY): Promise<MigrationResult> {
+  const migrations = (await readMigrations(dir)).filter((migration) => migration.version <= upTo);
   const reserved = await sql.reserve();
   try {
     await reserved`select pg_advisory_lock(${migrationLockKey.toString()}::bigint)`;

@@ -25,6 +25,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { refuseMalformedUrl } from './url-guard.ts';
 import { apiRouter } from './validation.ts';
 import { opsRoutes, recordRoute } from '../ops/http.ts';
+import { openApiRoutes } from '../ops/openapi.ts';
 
 /** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
 export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
 
   const api = apiRouter();
   api.use('*', authenticate(ctx, 'api'));
+  api.route('/', openApiRoutes(() => app));
   api.route('/packages', packageRoutes(ctx));
   api.route('/sets', setRoutes(ctx));
   api.route('/sets', setConformanceRoutes(ctx));

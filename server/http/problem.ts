@@ -4,11 +4,12 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { codeForStatus, errorCodes, isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import type { Logger } from '../log.ts';
+import { requestIdOf } from '../ops/request-log.ts';
 import { MissingStoredFile } from './file-response.ts';
 
 export const problemTypeBase = 'https://rpmgate.dev/problems/';
 
-export function problemResponse(error: RpmgateError, headers: Record<string, string> = {}): Response {
+export function problemResponse(error: RpmgateError, headers: Record<string, string> = {}, requestId?: string): Response {
   const body = {
     type: problemTypeBase + error.code,
     title: errorCodes[error.code].title,
@@ -16,6 +17,7 @@ export function problemResponse(error: RpmgateError, headers: Record<string, str
     detail: error.message,
     code: error.code,
     ...error.extra,
+    ...(requestId === undefined ? {} : { requestId }),
   };
   return new Response(JSON.stringify(body), {
     status: error.status,
@@ -24,7 +26,9 @@ export function problemResponse(error: RpmgateError, headers: Record<string, str
 }
 
 /** Maps anything thrown to an RpmgateError: database outages become 503, the unknown becomes 500. */
-export function toRpmgateError(error: unknown, log: Logger): RpmgateError {
+export function toRpmgateError(error: unknown, log: Logger, requestId?: string): RpmgateError {
+  // The one log line of an error the client cannot be told about: with its cause chain and the request.
+  const context = requestId === undefined ? {} : { requestId };
   if (isRpmgateError(error)) return error;
   if (error instanceof HTTPException) {
     const code = codeForStatus(error.status);
@@ -35,24 +39,25 @@ export function toRpmgateError(error: unknown, log: Logger): RpmgateError {
     return new RpmgateError('conflict', (error as Error).message);
   }
   if (error instanceof MissingStoredFile) {
-    log.error('stored file missing', { path: error.path, expectedSize: error.expectedSize, foundSize: error.foundSize });
+    log.error('stored file missing', { ...context, path: error.path, expectedSize: error.expectedSize, foundSize: error.foundSize });
     return new RpmgateError('internal', 'the stored file is missing or damaged on this server; it has been logged (an administrator can list such files with rpmgate store fsck)');
   }
   if (isDatabaseUnavailable(error)) {
-    log.error('database unavailable', { error: String(error) });
+    log.error('database unavailable', { ...context, err: error });
     return new RpmgateError('unavailable', 'the database is unavailable; try again shortly');
   }
-  log.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  log.error('unexpected error', { ...context, err: error instanceof Error ? error : new Error(String(error)) });
   return new RpmgateError('internal', 'an internal error occurred; it has been logged');
 }
 
 export function onError(log: Logger) {
   return function renderProblem(error: unknown, c: Context): Response {
-    const problem = toRpmgateError(error, log);
+    const requestId = requestIdOf(c);
+    const problem = toRpmgateError(error, log, requestId);
     const headers: Record<string, string> = problem.code === 'unauthorized' ? { 'www-authenticate': 'Bearer realm="rpmgate"' } : {};
     if (c.req.path.startsWith('/repo/') && problem.code === 'unauthorized') headers['www-authenticate'] = 'Basic realm="rpmgate"';
     if (problem.code === 'range_not_satisfiable') headers['content-range'] = `bytes */${String(problem.extra.size)}`;
-    return problemResponse(problem, headers);
+    return problemResponse(problem, headers, requestId);
   };
 }
 

@@ -1,6 +1,6 @@
 // Operators' routes: /readyz (database reachable, migrations applied, signing key loaded) and
 // /metrics (Prometheus text format, bearer RPMGATE_METRICS_TOKEN when set); and the middleware that
-// tells the metrics which route template answered.
+// tells the metrics and the access log which route template answered, and for whom.
 import { timingSafeEqual } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -10,6 +10,7 @@ import type { AppContext } from '../context.ts';
 import { defaultMigrationsDir } from '../db/migrate.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { routeSymbol } from './metrics.ts';
+import { recordPrincipal } from './request-log.ts';
 
 export function recordRoute(): MiddlewareHandler<HttpEnv> {
   return async function recordRoute(c, next) {
@@ -18,6 +19,7 @@ export function recordRoute(): MiddlewareHandler<HttpEnv> {
     } finally {
       const outgoing = c.env?.outgoing as unknown as Record<symbol, unknown> | undefined;
       if (outgoing) outgoing[routeSymbol] = routePath(c);
+      recordPrincipal(c, c.get('principal')?.name);
     }
   };
 }

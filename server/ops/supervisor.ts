@@ -134,7 +134,7 @@ export async function runSupervisor(config: Config, log: Logger, stopRequested: 
     const worker = cluster.fork({ [workerDatabaseVariable]: databaseTarget });
     started.set(worker.id, Date.now());
     worker.on('message', (message: unknown) => {
-      if (isToSupervisor(message)) void answer(worker, message).catch((error: unknown) => log.error('worker message failed', { error: String(error) }));
+      if (isToSupervisor(message)) void answer(worker, message).catch((error: unknown) => log.error('worker message failed', { err: error }));
     });
     worker.on('listening', (address) => {
       if (listening.size === 0 && !announced) {

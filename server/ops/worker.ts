@@ -53,7 +53,7 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
 
   const onMessage = (message: unknown) => {
     if (!isToWorker(message) || link.settle(message)) return;
-    void handle(message).catch((error: unknown) => log.error('supervisor message failed', { error: String(error) }));
+    void handle(message).catch((error: unknown) => log.error('supervisor message failed', { err: error }));
   };
   const handle = async (message: ToWorker) => {
     switch (message.rpmgate) {

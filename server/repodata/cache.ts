@@ -289,7 +289,7 @@ export class RepodataCache {
   private maybeCollectGarbage(): void {
     if (Date.now() - this.lastGc < gcIntervalMs) return;
     this.lastGc = Date.now();
-    this.collectGarbage().catch((error) => this.options.log.warn('repodata cleanup failed', { error: String(error) }));
+    this.collectGarbage().catch((error) => this.options.log.warn('repodata cleanup failed', { err: error }));
   }
 
   /** Deletes metadata files, chunks and index entries older than the retention that no current snapshot uses. */

@@ -129,7 +129,7 @@ export class CleanupJob {
       this.ctx.log.info('cleanup ran', summary(report));
     } catch (error) {
       if (error instanceof RpmgateError && error.code === 'conflict') this.ctx.log.info('cleanup skipped: another server runs it');
-      else this.ctx.log.error('cleanup failed', { error: error instanceof Error ? error.message : String(error) });
+      else this.ctx.log.error('cleanup failed', { err: error });
     }
   }
 

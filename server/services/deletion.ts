@@ -5,7 +5,7 @@
 // (removeUnnamedBlobs): a crash in between leaves files without rows, which the next sweep removes,
 // never a row without its file.
 import { RpmgateError } from '../../common/errors.ts';
-import { lockBlobs, namedBlobs } from '../db/blob-locks.ts';
+import { blobRemovalAllowed, lockBlobs, namedBlobs } from '../db/blob-locks.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import { insertAuditEvent, insertAuditEvents } from '../db/retention.ts';
@@ -120,6 +120,8 @@ export async function removeUnnamedBlobs(sql: Queryable, store: BlobStore, files
   for (let start = 0; start < unique.length; start += blobBatch) {
     const slice = unique.slice(start, start + blobBatch);
     freed += await inTransaction(sql, async (tx) => {
+      // A backup copying blobs (server/ops/backup) holds this lock: the files stay for a later sweep.
+      if (!(await blobRemovalAllowed(tx))) return 0;
       await lockBlobs(tx, slice.map((file) => file.sha256));
       const named = await namedBlobs(tx, slice.map((file) => file.sha256));
       let bytes = 0;

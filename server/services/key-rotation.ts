@@ -135,7 +135,7 @@ export class KeyRotationJob implements RotationControl {
       this.ctx.log.info('packages re-signed', { fingerprint: report.fingerprint, resigned: report.resigned, failed: report.failed.length, complete: report.complete });
     } catch (error) {
       status.state = 'failed';
-      this.ctx.log.error('re-signing failed', { error: String(error) });
+      this.ctx.log.error('re-signing failed', { err: error });
     } finally {
       status.finishedAt = new Date().toISOString();
       await lock.release().catch(() => undefined);

@@ -100,13 +100,13 @@ export class RepoDirectory {
   async changed(): Promise<void> {
     const generations = await this.refresh().catch((error: unknown) => {
       this.generations = null;
-      this.log.warn('repository generations not refreshed', { error: String(error) });
+      this.log.warn('repository generations not refreshed', { err: error });
       return null;
     });
     // Every worker of this server must hold the change before the request that made it is answered:
     // the next request may reach any of them (server/ops/peers.ts).
     if (generations && this.announcer) {
-      await this.announcer(generations).catch((error: unknown) => this.log.warn('repository generations not announced', { error: String(error) }));
+      await this.announcer(generations).catch((error: unknown) => this.log.warn('repository generations not announced', { err: error }));
     }
   }
 

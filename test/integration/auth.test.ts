@@ -18,6 +18,9 @@ afterAll(async () => {
 });
 
 /** Every API route: method, path, the roles the contract allows, and a body that gets past parsing. */
+/** API routes open to anyone: the API's description (its shape, no data). */
+const publicApiRoutes: { method: string; path: string }[] = [{ method: 'GET', path: '/api/v1/openapi.json' }];
+
 const apiRoutes: { method: string; path: string; roles: string[]; body?: string }[] = [
   { method: 'POST', path: '/api/v1/packages', roles: ['developer', 'integ', 'admin'] },
   { method: 'GET', path: '/api/v1/packages', roles: ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] },
@@ -96,10 +99,15 @@ describe('authentication', () => {
       const [method, pattern] = route.split(' ') as [string, string];
       const matcher = new RegExp(`^${pattern.replace(/:[A-Za-z]+/g, '[^/]+').replace(/\/$/, '')}/?$`);
       expect(
-        apiRoutes.some((entry) => entry.method === method && matcher.test(entry.path)),
+        [...apiRoutes, ...publicApiRoutes].some((entry) => entry.method === method && matcher.test(entry.path)),
         `${route} is not in the table: add it with the roles it allows`,
       ).toBe(true);
     }
+  });
+
+  it.each(publicApiRoutes)('$method $path answers without a token', async ({ method, path }) => {
+    const response = await call(method, path);
+    expect(response.status).toBe(200);
   });
 
   it('a malformed Authorization header is 401, not a crash', async () => {

@@ -35,6 +35,7 @@ interface Example {
 
 /** One example per API route, keyed as the app lists its routes. */
 const examples: Record<string, Example> = {
+  'GET /api/v1/openapi.json': { path: '/api/v1/openapi.json', role: 'admin' },
   'POST /api/v1/packages': { path: '/api/v1/packages', role: 'admin' },
   'GET /api/v1/packages': { path: '/api/v1/packages', role: 'admin' },
   'GET /api/v1/packages/:nevra': { path: '/api/v1/packages/foo-1-1.noarch', role: 'admin' },

@@ -15,6 +15,8 @@ export function recordingLog(): RecordingLog {
   return {
     lines,
     records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    debug: write('debug'),
+    enabled: () => true,
     info: write('info'),
     warn: write('warn'),
     error: write('error'),

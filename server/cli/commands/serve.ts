@@ -13,7 +13,7 @@ const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function serveCommand(): Promise<void> {
   const config = readConfig();
-  const log = createLogger();
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
   if (cluster.isWorker) return runWorker(config, log);
   // Heard from the very start: a signal that arrives while the server starts (a first initdb takes
   // seconds) stops it as soon as it is up, rather than killing it halfway with its PostgreSQL left

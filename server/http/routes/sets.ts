@@ -4,9 +4,13 @@ import type { AppContext } from '../../context.ts';
 import { parsePromoteRequest, promoteSet } from '../../services/promotion.ts';
 import { createSet, findSets, getSet, parseCreateSetRequest, type SetDetail } from '../../services/sets.ts';
 import type { SetRow } from '../../db/sets.ts';
+import type { Level } from '../../../common/roles.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { createSetBody, listSetsQuery, promoteBody, setParams } from '../schemas/sets.ts';
+import { createSetBody, listSetsQuery, promoteBody, setDetail, setParams, setSummary } from '../schemas/sets.ts';
+import { z } from '@hono/zod-openapi';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 // Agents read sets too: `rpmgate-agent check` compares a host with its set's package list.
@@ -17,14 +21,14 @@ const askRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin',
 
 export function setRoutes(ctx: AppContext) {
   const routes = apiRouter();
-  const json = jsonBody(ctx.config.maxJsonBytes);
+  const jsonLimit = jsonBody(ctx.config.maxJsonBytes);
 
   const create = createRoute({
     method: 'post',
     path: '/',
-    middleware: [allow('integ', 'admin'), json],
+    middleware: [allow('integ', 'admin'), jsonLimit],
     request: { query: noQuery, body: jsonRequest(createSetBody) },
-    responses: { 201: { description: 'the new set with its members and what resolution added' } },
+    responses: { 201: { description: 'the new set with its members and what resolution added', content: json(setDetail) } },
   });
   routes.openapi(create, async (c) => {
     const detail = await createSet(ctx, parseCreateSetRequest(c.req.valid('json')), c.get('principal')!);
@@ -36,7 +40,7 @@ export function setRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...readRoles)],
     request: { query: listSetsQuery },
-    responses: { 200: { description: 'the sets, by name then newest version first' } },
+    responses: { 200: { description: 'the sets, by name then newest version first', content: json(z.array(setSummary)) } },
   });
   routes.openapi(list, async (c) => {
     const rows = await findSets(ctx.sql, c.req.valid('query'));
@@ -48,7 +52,7 @@ export function setRoutes(ctx: AppContext) {
     path: '/{name}/{version}',
     middleware: [allow(...readRoles)],
     request: { params: setParams, query: noQuery },
-    responses: { 200: { description: 'the set with its members and promotion history' } },
+    responses: { 200: { description: 'the set with its members and promotion history', content: json(setDetail) } },
   });
   routes.openapi(show, async (c) => {
     const { name, version } = c.req.valid('param');
@@ -58,9 +62,9 @@ export function setRoutes(ctx: AppContext) {
   const promote = createRoute({
     method: 'post',
     path: '/{name}/{version}/promote',
-    middleware: [allow(...askRoles), json],
+    middleware: [allow(...askRoles), jsonLimit],
     request: { params: setParams, query: noQuery, body: jsonRequest(promoteBody) },
-    responses: { 200: { description: 'the set at its new level' } },
+    responses: { 200: { description: 'the set at its new level', content: json(setDetail) } },
   });
   routes.openapi(promote, async (c) => {
     const { name, version } = c.req.valid('param');
@@ -100,8 +104,9 @@ export function setDetailView(detail: SetDetail) {
       sha256: member.sha256,
     })),
     history: detail.history.map((step) => ({
-      from: step.from_level,
-      to: step.to_level,
+      // The schema's level check (sql/0001) keeps these to the level names.
+      from: step.from_level as Level,
+      to: step.to_level as Level,
       by: step.promoted_by,
       at: step.promoted_at.toISOString(),
       comment: step.comment,

@@ -5,7 +5,8 @@ import { createToken, listTokenSummaries, revokeToken } from '../../services/tok
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
 import { emptyBody } from '../schemas/keys.ts';
-import { createTokenBody, tokenParams } from '../schemas/tokens.ts';
+import { createdToken, createTokenBody, tokenParams, tokenSummary } from '../schemas/tokens.ts';
+import { z } from '@hono/zod-openapi';
 import { apiRouter, jsonRequest, noQuery, optionalJsonRequest } from '../validation.ts';
 
 export function tokenRoutes(ctx: AppContext) {
@@ -15,7 +16,7 @@ export function tokenRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(createTokenBody) },
-    responses: { 201: { description: 'the token (shown once), its role and name' } },
+    responses: { 201: { description: 'the token (shown once), its role and name', content: { 'application/json': { schema: createdToken } } } },
   });
   routes.openapi(create, async (c) => {
     const created = await createToken(ctx.sql, c.req.valid('json'), c.get('principal')!);
@@ -28,7 +29,7 @@ export function tokenRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin')],
     request: { query: noQuery },
-    responses: { 200: { description: 'every token (never its secret), newest first, revoked ones with their date' } },
+    responses: { 200: { description: 'every token (never its secret), newest first, revoked ones with their date', content: { 'application/json': { schema: z.array(tokenSummary) } } } },
   });
   routes.openapi(list, async (c) => c.json(await listTokenSummaries(ctx.sql)));
 
@@ -37,7 +38,7 @@ export function tokenRoutes(ctx: AppContext) {
     path: '/{id}/revoke',
     middleware: [allow('admin')],
     request: { params: tokenParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
-    responses: { 200: { description: 'the revoked token; requests presenting it are refused from now on' } },
+    responses: { 200: { description: 'the revoked token; requests presenting it are refused from now on', content: { 'application/json': { schema: tokenSummary } } } },
   });
   routes.openapi(revoke, async (c) => {
     const revoked = await revokeToken(ctx.sql, Number(c.req.valid('param').id));

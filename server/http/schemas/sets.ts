@@ -45,3 +45,40 @@ export const promoteBody = z.strictObject({
 });
 
 export const setConformanceQuery = z.strictObject({ strict: booleanQuery(false) });
+
+// What the /api/v1/sets routes answer (documented; the routes build them in routes/sets.ts).
+const levelOrObsolete = z.enum(levelNames);
+
+export const setSummary = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    id: z.string().openapi({ description: 'NAME/VERSION' }),
+    level: levelOrObsolete,
+    description: z.string().nullable(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    createdBy: z.string().nullable(),
+  })
+  .openapi('SetSummary');
+
+export const setDetail = setSummary
+  .extend({
+    packages: z.array(z.string()).openapi({ description: 'the members\' NEVRAs' }),
+    members: z.array(
+      z.object({
+        nevra: z.string(),
+        name: z.string(),
+        epoch: z.number().int().nullable(),
+        version: z.string(),
+        release: z.string(),
+        arch: z.string(),
+        source: z.boolean(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    ),
+    history: z.array(
+      z.object({ from: levelOrObsolete, to: levelOrObsolete, by: z.string(), at: z.string().openapi({ format: 'date-time' }), comment: z.string().nullable() }),
+    ),
+    added: z.array(z.object({ nevra: z.string(), reason: z.string(), level: levelOrObsolete.optional() })).openapi({ description: 'what resolution or source tying added beyond the packages named' }),
+  })
+  .openapi('SetDetail');
