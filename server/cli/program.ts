@@ -109,6 +109,14 @@ export function buildProgram(): Command {
     .argument('<a>', 'NAME/VERSION')
     .argument('<b>', 'NAME/VERSION')
     .action(async (a: string, b: string, _options, command: Command) => (await commands.set()).setDiffCommand(commandIo(command), a, b));
+  set
+    .command('delete')
+    .description('delete a set that was never released (admin); its packages stay, and its version is never used again')
+    .argument('<set>', 'NAME/VERSION')
+    .option('--comment <text>', 'why, for the audit record')
+    .action(async (reference: string, options: { comment?: string }, command: Command) =>
+      (await commands.set()).setDeleteCommand(commandIo(command), reference, options),
+    );
 
   const token = program.command('token').description('API tokens');
   token
@@ -236,6 +244,14 @@ export function buildProgram(): Command {
     .description('a package by NEVRA: its level, sets and entry-check findings; by NAME: every stored version, newest first, with the highest level it reached and the sets holding it')
     .argument('<package>', 'NEVRA (name-[epoch:]version-release.arch) or NAME')
     .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
+  pkg
+    .command('delete')
+    .description('delete a stored package that no set holds (admin); its file is removed unless another package names it')
+    .argument('<nevra>', 'name-[epoch:]version-release.arch')
+    .option('--comment <text>', 'why, for the audit record')
+    .action(async (nevra: string, options: { comment?: string }, command: Command) =>
+      (await commands.package()).packageDeleteCommand(commandIo(command), nevra, options),
+    );
 
   program
     .command('check')

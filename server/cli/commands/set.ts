@@ -1,5 +1,5 @@
-// `rpmgate set create | list | show | promote | diff`.
-import { setDocumentShape, setListShape } from '../../../common/api-shapes.ts';
+// `rpmgate set create | list | show | promote | diff | delete`.
+import { deletedSetShape, setDocumentShape, setListShape } from '../../../common/api-shapes.ts';
 import { readFile } from 'node:fs/promises';
 import { RpmgateError } from '../../../common/errors.ts';
 import { diffSets } from '../../../common/set-diff.ts';
@@ -123,6 +123,16 @@ export async function setDiffCommand(io: CommandIo, left: string, right: string)
     if (lines.length === 1) lines.push('  no difference');
     return lines.join('\n');
   });
+}
+
+/** Deletes a set that was never released (admin); its packages stay, for the cleanup to judge. */
+export async function setDeleteCommand(io: CommandIo, reference: string, options: { comment?: string }) {
+  const { name, version } = splitReference(reference);
+  const query = options.comment ? `?${new URLSearchParams({ comment: options.comment })}` : '';
+  const { body } = await io.client.request<{ deleted: string; level: string }>('DELETE', `/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}${query}`, {
+    expect: deletedSetShape,
+  });
+  io.out.result(body, () => `deleted ${body.deleted} (it was at ${body.level}); its version is never used again`);
 }
 
 async function fetchSet(io: CommandIo, reference: string): Promise<SetDocument> {

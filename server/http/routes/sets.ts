@@ -1,4 +1,4 @@
-// /api/v1/sets: create, list, show, promote.
+// /api/v1/sets: create, list, show, promote, delete.
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { parsePromoteRequest, promoteSet } from '../../services/promotion.ts';
@@ -6,7 +6,8 @@ import { createSet, findSets, getSet, parseCreateSetRequest, type SetDetail } fr
 import type { SetRow } from '../../db/sets.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { createSetBody, listSetsQuery, promoteBody, setParams } from '../schemas/sets.ts';
+import { createSetBody, deleteQuery, listSetsQuery, promoteBody, setParams } from '../schemas/sets.ts';
+import { deleteSetByName } from '../../services/user-deletion.ts';
 import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
 
 // Agents read sets too: `rpmgate-agent check` compares a host with its set's package list.
@@ -68,6 +69,23 @@ export function setRoutes(ctx: AppContext) {
     const detail = await promoteSet(ctx, name, version, request, c.get('principal')!);
     ctx.log.info('set promoted', { set: `${name}/${version}`, level: detail.set.level, by: c.get('principal')!.name, ...(request.comment ? { comment: request.comment } : {}) });
     return c.json(setDetailView(detail));
+  });
+
+  // Deleting is an administrator's act (the cleanup does the rest): never a set that was released.
+  const remove = createRoute({
+    method: 'delete',
+    path: '/{name}/{version}',
+    middleware: [allow('admin')],
+    request: { params: setParams, query: deleteQuery },
+    responses: { 200: { description: 'the set is gone: {deleted, level}' } },
+  });
+  routes.openapi(remove, async (c) => {
+    const { name, version } = c.req.valid('param');
+    const { comment } = c.req.valid('query');
+    const by = c.get('principal')!;
+    const deleted = await deleteSetByName(ctx, name, version, by, comment);
+    ctx.log.info('set deleted', { set: deleted.deleted, level: deleted.level, by: by.name, ...(comment ? { comment } : {}) });
+    return c.json(deleted);
   });
 
   return routes;

@@ -45,3 +45,6 @@ export const promoteBody = z.strictObject({
 });
 
 export const setConformanceQuery = z.strictObject({ strict: booleanQuery(false) });
+
+/** DELETE of a set or a package: an optional comment for the audit record. */
+export const deleteQuery = z.strictObject({ comment: textQuery(1000) });
