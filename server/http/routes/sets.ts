@@ -125,5 +125,7 @@ export function setDetailView(detail: SetDetail) {
       comment: step.comment,
     })),
     added: detail.added,
+    /** Requirements left unresolved at creation (--allow-unresolved), for the record. */
+    unresolved: detail.unresolved,
   };
 }
