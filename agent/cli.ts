@@ -71,6 +71,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .command('configure')
     .description("write the set's .repo file into the repos dir")
     .requiredOption('--set <set>', 'NAME/VERSION')
+    .option('--replace-duplicates', 'remove other .repo files that define the same repo id (else: a warning names them)')
     .action(
       run(async (command) => {
         const { configureCommand } = await import('./commands/configure.ts');
@@ -84,6 +85,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .requiredOption('--set <set>', 'NAME/VERSION')
     .option('--dnf-option <key=value>', 'extra dnf --setopt (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--dnf-config <file>', 'dnf configuration file (dnf --config)')
+    .option('--replace-duplicates', 'remove other .repo files that define the same repo id (else: a warning names them)')
     .action(
       run(async (command) => {
         const { installCommand } = await import('./commands/install.ts');
