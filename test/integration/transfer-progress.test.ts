@@ -1,11 +1,14 @@
-// `rpmgate upload` of large files shows a progress bar with bytes and rate when stderr is a terminal
-// (a real pseudo-terminal from util-linux's script(1)), and plain lines without one; small uploads show
-// no bar. Real server, real CLI, a real 24 MiB RPM built by rpmbuild.
+// `rpmgate upload` and `rpmgate-agent download` of large files show a progress bar with bytes and rate
+// when stderr is a terminal (a real pseudo-terminal from util-linux's script(1)), and plain lines
+// without one; small transfers show no bar. Real server, real CLIs (the agent as its shipped bundle),
+// a real 24 MiB RPM built by rpmbuild.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIsolatedBundle, type IsolatedBundle } from '../support/agent-bundle.ts';
 import { rpmgate } from '../support/cli.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { buildSmallRpms, buildSpecTexts } from '../support/small-rpms.ts';
@@ -16,10 +19,13 @@ const bigSize = 24 * 1024 * 1024;
 let server: TestServer;
 let big: string;
 let small: string;
+let agentBundle: IsolatedBundle;
+let dest: string;
 
 beforeAll(async () => {
   let built: string[];
-  [server, built, [small]] = await Promise.all([
+  let smalls: string[];
+  [server, built, smalls, agentBundle, dest] = await Promise.all([
     startTestServer(),
     // Random bytes do not compress: the RPM is as large as its file.
     buildSpecTexts([
@@ -42,17 +48,22 @@ head -c ${bigSize} /dev/urandom > %{buildroot}%{_datadir}/rg-big/blob
 `,
     ]),
     buildSmallRpms([{ name: 'rg-small-upload' }]),
+    buildIsolatedBundle(),
+    mkdtemp(path.join(os.tmpdir(), 'rpmgate-download-progress-')),
   ]);
   big = built[0]!;
+  small = smalls[0]!;
   expect((await readFile(big)).length).toBeGreaterThan(bigSize);
 });
 afterAll(async () => {
+  await agentBundle?.cleanup();
+  if (dest) await rm(dest, { recursive: true, force: true });
   await server?.close();
 });
 
-/** The CLI with stdin, stdout and stderr on a pseudo-terminal: what a person at a terminal sees. */
-function onTerminal(args: string[]): Promise<{ code: number; output: string }> {
-  const command = [process.execPath, path.join(root, 'bin/rpmgate.js'), ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+/** A CLI with stdin, stdout and stderr on a pseudo-terminal: what a person at a terminal sees. */
+function onTerminal(args: string[], program = path.join(root, 'bin/rpmgate.js')): Promise<{ code: number; output: string }> {
+  const command = [process.execPath, program, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve) => {
     execFile(
       'script',
@@ -83,7 +94,7 @@ describe('upload progress', () => {
   });
 
   it('on a terminal, a small upload shows no bar', async () => {
-    const { code, output } = await onTerminal(['upload', small!]);
+    const { code, output } = await onTerminal(['upload', small]);
     expect(code, output).toBe(0);
     expect(output).not.toContain('uploading [');
     expect(screenLines(output)).toContain(`[1/1] ${small}: stored as rg-small-upload-1.0-1.noarch`);
@@ -96,5 +107,24 @@ describe('upload progress', () => {
     expect(result.stderr).not.toContain('uploading [');
     expect(result.stderr).toBe(`[1/1] ${big}: already present as rg-big-1.0-1.noarch\n`);
     expect(result.stdout).toBe('1 file(s): 0 stored, 1 already present, 0 refused\n');
+  });
+});
+
+describe('download progress', () => {
+  it('on a terminal, rpmgate-agent download of a large set shows a bar with bytes, total and rate', async () => {
+    await server.admin.post('/api/v1/sets', { name: 'big', version: '1.0', packages: ['rg-big-1.0-1.noarch'], noSources: true });
+    const token = await server.tokenFor('agent');
+    const { code, output } = await onTerminal(['--server', server.url, '--token', token, 'download', '--set', 'big/1.0', '--dest', dest], agentBundle.file);
+    expect(code, output).toBe(0);
+    const lines = screenLines(output);
+    expect(lines, JSON.stringify(output)).toContain('[1/1] rg-big-1.0-1.noarch.rpm: downloaded');
+    expect(lines.find((line) => line.startsWith('downloading ['))).toMatch(/^downloading \[=+\] 100% \| 24\.\d MiB of 24\.\d MiB \| [\d.]+ (KiB|MiB|GiB)\/s \| 1\/1 file\(s\) \| ETA /);
+  });
+
+  it('without a terminal, plain lines only', async () => {
+    const token = await server.tokenFor('agent');
+    const result = await agentBundle.run(['--server', server.url, '--token', token, 'download', '--set', 'big/1.0', '--dest', dest]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('[1/1] rg-big-1.0-1.noarch.rpm: present\n');
   });
 });
