@@ -3,6 +3,7 @@
 // caught once here and become one line on stderr and exit status 2; commands return 0, or 1 for
 // "no" (drift, a failed verification).
 import { Command, CommanderError, Option } from 'commander';
+import { addCommandHelp, type CommandHelp } from '../common/cli-help.ts';
 import { isRpmgateError } from '../common/errors.ts';
 import { createContext, type GlobalOptions } from './context.ts';
 import { agentVersion } from './version.ts';
@@ -70,6 +71,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .command('configure')
     .description("write the set's .repo file into the repos dir")
     .requiredOption('--set <set>', 'NAME/VERSION')
+    .option('--replace-duplicates', 'remove other .repo files that define the same repo id (else: a warning names them)')
     .action(
       run(async (command) => {
         const { configureCommand } = await import('./commands/configure.ts');
@@ -83,6 +85,7 @@ export function buildProgram(setStatus: (code: number) => void): Command {
     .requiredOption('--set <set>', 'NAME/VERSION')
     .option('--dnf-option <key=value>', 'extra dnf --setopt (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--dnf-config <file>', 'dnf configuration file (dnf --config)')
+    .option('--replace-duplicates', 'remove other .repo files that define the same repo id (else: a warning names them)')
     .action(
       run(async (command) => {
         const { installCommand } = await import('./commands/install.ts');
@@ -104,8 +107,19 @@ export function buildProgram(setStatus: (code: number) => void): Command {
       }),
     );
 
+  addCommandHelp(program, agentHelp, 'any error: usage, the server cannot be reached or refuses, rpm or dnf cannot run', 'install');
   return program;
 }
+
+/** Each command's example and what its exit status 1 means (the end of its --help). */
+const agentHelp: Record<string, CommandHelp> = {
+  report: { example: 'report   # server and token from /etc/rpmgate/agent.env after enroll' },
+  enroll: { example: 'enroll --server https://rpmgate.example.com --enrollment-token "$ENROLLMENT_TOKEN"' },
+  check: { example: 'check --strict', no: 'the host drifts from its set (what drifts is listed)' },
+  configure: { example: 'configure --set billing/4.2.0' },
+  install: { example: 'install --set billing/4.2.0', no: 'the host still drifts from the set afterwards (dnf failed, or packages outside the set conflict)' },
+  download: { example: 'download --set billing/4.2.0 --dest /srv/mirror/billing --source', no: 'a downloaded file does not match primary.xml (it is never left in the directory)' },
+};
 
 export async function runAgentCli(argv: string[]): Promise<number> {
   let status = 0;

@@ -42,6 +42,20 @@ export async function readInstalledPackages(rpmRoot: string | null): Promise<Ins
 }
 
 /**
+ * For `install --rpm-root DIR` into a root that has no rpm database yet (a new image or chroot): makes
+ * an empty one where rpm and dnf will look (`rpm --root DIR --initdb`, at the host rpm's %_dbpath).
+ * Returns where it was made, or null when the database was there already (or there is no root).
+ */
+export async function initRpmDatabaseIfMissing(rpmRoot: string | null): Promise<string | null> {
+  if (!rpmRoot) return null;
+  const dbpath = (await rpmEval('%_dbpath')) ?? '/var/lib/rpm';
+  const where = path.join(rpmRoot, dbpath);
+  if (await isDirectory(where)) return null;
+  await runRpm(['--root', rpmRoot, '--dbpath', dbpath, '--initdb']);
+  return where;
+}
+
+/**
  * Lines of `rpmQueryFormat` output → packages, sorted by name, arch and EVR. An epoch of "(none)"
  * is null. gpg-pubkey entries are the keys rpm imported, not software: left out.
  */

@@ -40,9 +40,10 @@ export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = p
   const underRoot = (dir: string) => (rpmRoot ? path.join(rpmRoot, dir) : dir);
   const envFile = underRoot(defaultEnvFile);
   // Options first, then the environment (the service's EnvironmentFile sets it), then the file itself.
-  const enrolled = options.server !== undefined && options.token !== undefined ? {} : readEnvFile(envFile);
-  const server = options.server ?? env.RPMGATE_URL ?? enrolled.RPMGATE_URL ?? null;
-  const token = options.token ?? env.RPMGATE_TOKEN ?? enrolled.RPMGATE_TOKEN ?? null;
+  // An empty option or variable (RPMGATE_TOKEN= in a unit file) counts as not given.
+  const enrolled = options.server && options.token ? {} : readEnvFile(envFile);
+  const server = options.server || env.RPMGATE_URL || enrolled.RPMGATE_URL || null;
+  const token = options.token || env.RPMGATE_TOKEN || enrolled.RPMGATE_TOKEN || null;
   let client: ApiClient | null = null;
   return {
     server,

@@ -90,3 +90,31 @@ export async function installRepoFile(
   }
   return { file, replaced };
 }
+
+export interface DuplicateRepoFile {
+  file: string;
+  /** The repo ids it defines that the agent's file defines too. */
+  ids: string[];
+}
+
+/**
+ * Other .repo files in reposDir that define one of `ids`: dnf reads them all and one section wins,
+ * so a copy fetched by hand (without credentials, or for another set) can shadow the agent's.
+ */
+export async function findDuplicateRepoFiles(reposDir: string, ownFile: string, ids: string[]): Promise<DuplicateRepoFile[]> {
+  const wanted = new Set(ids);
+  const names = await readdir(reposDir).catch(() => [] as string[]);
+  const found: DuplicateRepoFile[] = [];
+  for (const name of names.filter((n) => n.endsWith('.repo')).sort()) {
+    const file = path.join(reposDir, name);
+    if (file === ownFile) continue;
+    const shared = repoIds(await readFile(file, 'utf8').catch(() => '')).filter((id) => wanted.has(id));
+    if (shared.length > 0) found.push({ file, ids: shared });
+  }
+  return found;
+}
+
+/** Removes the duplicate files found above (the caller asked: --replace-duplicates). */
+export async function removeRepoFiles(files: DuplicateRepoFile[]): Promise<void> {
+  for (const duplicate of files) await rm(duplicate.file, { force: true });
+}

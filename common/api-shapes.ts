@@ -121,3 +121,7 @@ export const mirrorSyncShape = objectShape<{ mirror: string; status: string; pac
 });
 
 export const mirrorFetchShape = objectShape<{ adopted: unknown[] }>('a mirror fetch report', { adopted: 'array', unknown: 'array', refused: 'array' });
+
+export const deletedSetShape = objectShape<{ deleted: string; level: string }>('a deleted set', { deleted: 'string', level: 'string' });
+
+export const deletedPackageShape = objectShape<{ deleted: string; freedBytes: number }>('a deleted package', { deleted: 'string', freedBytes: 'number' });

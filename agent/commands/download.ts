@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RpmgateError } from '../../common/errors.ts';
+import { startTransferProgress } from '../../common/transfer-progress.ts';
 import { iterateRepodata, parseRepomd } from '../../common/repodata/parse.ts';
 import type { AgentContext } from '../context.ts';
 import { temporaryPath } from '../fs-atomic.ts';
@@ -51,19 +52,32 @@ export async function downloadCommand(ctx: AgentContext, options: DownloadOption
   await mkdir(dest, { recursive: true });
 
   const results: DownloadedFile[] = new Array(packages.length);
+  // Sizes from primary.xml: a bar with bytes and rate on a terminal, plain lines otherwise.
+  const progress = startTransferProgress({ verb: 'downloading', totalBytes: packages.reduce((sum, pkg) => sum + pkg.size, 0), files: packages.length });
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < packages.length) {
       const index = next++;
       const pkg = packages[index]!;
-      const result = await downloadOne(ctx, base, dest, pkg);
+      let moved = 0;
+      const result = await downloadOne(ctx, base, dest, pkg, (bytes) => {
+        moved += bytes;
+        progress.add(bytes);
+      });
+      // A file already present (or failed) counts as done, whatever was read of it.
+      progress.add(Math.max(0, pkg.size - moved));
       results[index] = result;
       done++;
-      ctx.out.progress(`[${done}/${packages.length}] ${result.file}: ${result.status.replace('_', ' ')}${result.detail ? ` (${result.detail})` : ''}`);
+      progress.fileDone();
+      progress.log(`[${done}/${packages.length}] ${result.file}: ${result.status.replace('_', ' ')}${result.detail ? ` (${result.detail})` : ''}`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, packages.length)) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, packages.length)) }, worker));
+  } finally {
+    progress.stop();
+  }
 
   const count = (status: DownloadStatus) => results.filter((r) => r.status === status).length;
   const failed = results.filter((r) => r.status === 'checksum_mismatch' || r.status === 'failed');
@@ -107,7 +121,7 @@ async function readPrimary(ctx: AgentContext, base: string): Promise<PackageLoca
   return packages;
 }
 
-async function downloadOne(ctx: AgentContext, base: string, dest: string, pkg: PackageLocation): Promise<DownloadedFile> {
+async function downloadOne(ctx: AgentContext, base: string, dest: string, pkg: PackageLocation, onBytes: (bytes: number) => void): Promise<DownloadedFile> {
   const file = path.posix.basename(pkg.href);
   if (!file.endsWith('.rpm') || file.startsWith('.')) return { file: pkg.href, status: 'failed', detail: 'not an .rpm location' };
   const target = path.join(dest, file);
@@ -123,6 +137,7 @@ async function downloadOne(ctx: AgentContext, base: string, dest: string, pkg: P
     const hashing = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
+        onBytes(chunk.length);
         callback(null, chunk);
       },
     });

@@ -13,10 +13,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RpmgateError } from '../../common/errors.ts';
 import { formatNevra } from '../../common/rpm/nevra.ts';
+import { initRpmDatabaseIfMissing } from '../collect.ts';
 import type { AgentContext } from '../context.ts';
 import { fetchSet, parseSetReference } from '../set-api.ts';
 import { compareHost, describeConformance } from './check.ts';
 import { configureSet } from './configure.ts';
+import { reportAfterChange } from './report.ts';
 
 const run = promisify(execFile);
 
@@ -24,6 +26,7 @@ export interface InstallOptions {
   set: string;
   dnfOption?: string[];
   dnfConfig?: string;
+  replaceDuplicates?: boolean;
 }
 
 export interface InstallAction {
@@ -38,8 +41,10 @@ export async function installCommand(ctx: AgentContext, options: InstallOptions)
   for (const option of options.dnfOption ?? []) {
     if (!/^[^=\s]+=/.test(option)) throw new RpmgateError('usage', `--dnf-option takes KEY=VALUE, not "${option}"`);
   }
-  const configured = await configureSet(ctx, ref);
+  const configured = await configureSet(ctx, ref, options);
   const set = await fetchSet(ctx.client(), ref);
+  const initialised = await initRpmDatabaseIfMissing(ctx.rpmRoot);
+  if (initialised) ctx.out.progress(`rpmgate-agent: ${ctx.rpmRoot} had no rpm database: initialised an empty one in ${initialised} (rpm --initdb)`);
   const before = await compareHost(ctx, set, false);
   const actions: InstallAction[] = [
     ...before.missing.map((pkg) => ({ action: 'install' as const, nevra: formatNevra(pkg) })),
@@ -58,12 +63,18 @@ export async function installCommand(ctx: AgentContext, options: InstallOptions)
   }
 
   const after = actions.length > 0 ? await compareHost(ctx, set, false) : before;
-  ctx.out.result({ set: after.set, repoFile: configured.file, actions, dnfExitCode, conformance: after }, () => {
+  const report = await reportAfterChange(ctx, after.set);
+  ctx.out.result({ set: after.set, repoFile: configured.file, rpmDatabaseInitialised: initialised, actions, dnfExitCode, conformance: after, report }, () => {
     const lines: string[] = [];
     if (actions.length === 0) lines.push('nothing to do');
     else if (dnfExitCode === 0) lines.push(...actions.map(describeAction));
     else lines.push(`dnf failed (status ${dnfExitCode}); nothing or not all of the ${actions.length} planned change(s) happened`);
     lines.push(describeConformance(after));
+    lines.push(
+      report.reported
+        ? `reported to the server${report.verdict ? `: ${report.verdict}` : ''}`
+        : `not reported (${report.failure}); spooled for the next rpmgate-agent report`,
+    );
     return lines.join('\n');
   });
   return after.conforming ? 0 : 1;

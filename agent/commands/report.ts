@@ -108,6 +108,30 @@ export async function reportCommand(ctx: AgentContext, options: ReportOptions): 
   return 0;
 }
 
+export interface ReportAfterChange {
+  reported: boolean;
+  /** The server's word on the host ("conforming", "drifting"), when it gave one. */
+  verdict: string | null;
+  /** Why the report was not delivered (it is then spooled for the next report run). */
+  failure?: string;
+}
+
+/**
+ * After `install` changed the host: one report at once, so the server sees the host as it now is (its
+ * drift disappears without waiting for the timer). A report that cannot be delivered is spooled.
+ */
+export async function reportAfterChange(ctx: AgentContext, set: string): Promise<ReportAfterChange> {
+  const [facts, packages] = await Promise.all([readHostFacts(ctx.rpmRoot), readInstalledPackages(ctx.rpmRoot)]);
+  const report = buildReport(facts, packages, set);
+  try {
+    return { reported: true, verdict: serverVerdict(await sendReport(ctx.client(), report)) };
+  } catch (error) {
+    if (!(error instanceof DeliveryFailure)) throw error;
+    await spoolReport(ctx.spoolDir, report).catch(() => undefined);
+    return { reported: false, verdict: null, failure: error.message };
+  }
+}
+
 /** The set named by the .repo file `configure` wrote, or null when the host follows none. */
 export async function followedSet(ctx: AgentContext): Promise<string | null> {
   const repos = await findConfiguredRepos(ctx.reposDir);

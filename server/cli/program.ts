@@ -6,6 +6,8 @@ import { commandIo } from './global-options.ts';
 import { importServerModule } from './server-sources.ts';
 import { markServerStarting } from './starting-mark.ts';
 import { rpmgateVersion } from './version.ts';
+import { addCommandHelp } from '../../common/cli-help.ts';
+import { exitTwo, rpmgateHelp } from './help-table.ts';
 import type { SetCreateOptions } from './commands/set.ts';
 
 // Command modules load on first use: `rpmgate set list` need not load the server, the database
@@ -70,9 +72,9 @@ export function buildProgram(): Command {
   set
     .command('create')
     .description('create a package set from stored packages')
-    .argument('<name>')
-    .argument('<version>')
-    .argument('[nevra...]', 'packages, as name-[epoch:]version-release.arch')
+    .argument('<name>', 'the product line, e.g. billing (letters, digits and . _ + -)')
+    .argument('<version>', 'a version never used before by this name, e.g. 4.2.0 (ordered as rpm orders versions)')
+    .argument('[nevra...]', 'stored packages, as name-[epoch:]version-release.arch')
     .option('--from <file>', 'read packages from a file, one per line')
     .option('--resolve', 'add stored packages needed to satisfy every Requires')
     .option('--allow-unresolved', 'create the set even if some Requires stay unsatisfied (sets layered on an OS)')
@@ -80,7 +82,7 @@ export function buildProgram(): Command {
     .option('--min-level <level>', 'with --resolve: add nothing below this level (qa_ready, pre_release, release)')
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--require-clean', 'refuse members with entry-check errors no exception waives')
-    .option('--description <text>')
+    .option('--description <text>', 'what the set is, shown by set show')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
       (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
     );
@@ -99,17 +101,25 @@ export function buildProgram(): Command {
     .command('promote')
     .description('promote a set to a level (qa_ready, pre_release, release, obsolete)')
     .argument('<set>', 'NAME/VERSION')
-    .argument('<level>')
-    .option('--comment <text>')
+    .argument('<level>', 'the next level: qa_ready, pre_release, release; or obsolete from any level')
+    .option('--comment <text>', 'why, kept in the promotion history')
     .action(async (reference: string, level: string, options: { comment?: string }, command: Command) =>
       (await commands.set()).setPromoteCommand(commandIo(command), reference, level, options),
     );
   set
     .command('diff')
     .description('what changed between two sets')
-    .argument('<a>', 'NAME/VERSION')
-    .argument('<b>', 'NAME/VERSION')
+    .argument('<a>', 'the older set, NAME/VERSION')
+    .argument('<b>', 'the newer set, NAME/VERSION')
     .action(async (a: string, b: string, _options, command: Command) => (await commands.set()).setDiffCommand(commandIo(command), a, b));
+  set
+    .command('delete')
+    .description('delete a set that was never released (admin); its packages stay, and its version is never used again')
+    .argument('<set>', 'NAME/VERSION')
+    .option('--comment <text>', 'why, for the audit record')
+    .action(async (reference: string, options: { comment?: string }, command: Command) =>
+      (await commands.set()).setDeleteCommand(commandIo(command), reference, options),
+    );
 
   const token = program.command('token').description('API tokens');
   token
@@ -163,12 +173,12 @@ export function buildProgram(): Command {
   key
     .command('activate')
     .description('make a key current: new uploads are signed with it and stored packages are re-signed in the background')
-    .argument('<fingerprint>')
+    .argument('<fingerprint>', 'the key, as key show lists it')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyActivateCommand(commandIo(command), fingerprint));
   key
     .command('retire')
     .description('stop publishing a key, once hosts have the new one')
-    .argument('<fingerprint>')
+    .argument('<fingerprint>', 'the key, as key show lists it')
     .action(async (fingerprint: string, _options, command: Command) => (await commands.key()).keyRetireCommand(commandIo(command), fingerprint));
 
   const exception = program.command('exception').description('entry-check exceptions (admin, integ, release_manager grant and remove)');
@@ -191,14 +201,14 @@ export function buildProgram(): Command {
   exception
     .command('remove')
     .description('remove an exception (kept in the audit)')
-    .argument('<id>')
+    .argument('<id>', 'the number exception list shows')
     .action(async (id: string, _options, command: Command) => (await commands.exception()).exceptionRemoveCommand(commandIo(command), id));
 
   const mirror = program.command('mirror').description('upstream repositories: synced metadata, a caching proxy at /repo/mirror/NAME/, packages adopted into sets (admin)');
   mirror
     .command('add')
     .description('add an upstream repository (then: mirror sync NAME)')
-    .argument('<name>')
+    .argument('<name>', 'the mirror name, used in /repo/mirror/NAME/')
     .argument('<baseurl>', "the upstream's base URL (where repodata/ is)")
     .option('--key <file>', "the upstream's ASCII-armored public key (repeatable): repomd.xml.asc and package signatures must verify with one", (value: string, previous: string[] = []) => [...previous, value])
     .option('--source-baseurl <url>', "the upstream's source repository (SRPMs)")
@@ -209,12 +219,12 @@ export function buildProgram(): Command {
   mirror
     .command('sync')
     .description("read the upstream's metadata again (incremental; a failure keeps the previous state)")
-    .argument('<name>')
+    .argument('<name>', 'the mirror, as mirror list shows it')
     .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorSyncCommand(commandIo(command), name));
   mirror
     .command('fetch')
     .description('adopt upstream packages into the store (verified, checked on entry, signed by rpmgate), with their sources')
-    .argument('<nevra...>')
+    .argument('<nevra...>', "upstream packages, as name-[epoch:]version-release.arch (mirror show lists the upstream's)")
     .action(async (nevras: string[], _options, command: Command) => (await commands.mirror()).mirrorFetchCommand(commandIo(command), nevras));
   mirror
     .command('list')
@@ -223,12 +233,12 @@ export function buildProgram(): Command {
   mirror
     .command('show')
     .description('one mirror')
-    .argument('<name>')
+    .argument('<name>', 'the mirror, as mirror list shows it')
     .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorShowCommand(commandIo(command), name));
   mirror
     .command('remove')
     .description('remove a mirror (packages adopted from it stay)')
-    .argument('<name>')
+    .argument('<name>', 'the mirror, as mirror list shows it')
     .action(async (name: string, _options, command: Command) => (await commands.mirror()).mirrorRemoveCommand(commandIo(command), name));
 
   const pkg = program.command('package').description('stored packages');
@@ -237,6 +247,14 @@ export function buildProgram(): Command {
     .description('a package by NEVRA: its level, sets and entry-check findings; by NAME: every stored version, newest first, with the highest level it reached and the sets holding it')
     .argument('<package>', 'NEVRA (name-[epoch:]version-release.arch) or NAME')
     .action(async (nevra: string, _options, command: Command) => (await commands.package()).packageShowCommand(commandIo(command), nevra));
+  pkg
+    .command('delete')
+    .description('delete a stored package that no set holds (admin); its file is removed unless another package names it')
+    .argument('<nevra>', 'name-[epoch:]version-release.arch')
+    .option('--comment <text>', 'why, for the audit record')
+    .action(async (nevra: string, options: { comment?: string }, command: Command) =>
+      (await commands.package()).packageDeleteCommand(commandIo(command), nevra, options),
+    );
 
   program
     .command('check')
@@ -301,6 +319,7 @@ export function buildProgram(): Command {
       process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
     });
 
+  addCommandHelp(program, rpmgateHelp, exitTwo, 'set create');
   return program;
 }
 

@@ -58,11 +58,19 @@ export async function listSetsAtOrAbove(sql: Queryable, name: string, rank: numb
 
 export async function insertSet(
   sql: Queryable,
-  set: { name: string; version: string; description: string; createdBy: string; packageIds: number[]; includesSources?: boolean },
+  set: {
+    name: string;
+    version: string;
+    description: string;
+    createdBy: string;
+    packageIds: number[];
+    includesSources?: boolean;
+    unresolved?: UnresolvedRequirementRow[];
+  },
 ): Promise<SetRow> {
   const [row] = await sql<SetRow[]>`
-    insert into package_sets (name, version, description, created_by, includes_sources)
-    values (${set.name}, ${set.version}, ${set.description}, ${set.createdBy}, ${set.includesSources ?? true})
+    insert into package_sets (name, version, description, created_by, includes_sources, unresolved)
+    values (${set.name}, ${set.version}, ${set.description}, ${set.createdBy}, ${set.includesSources ?? true}, ${sql.json((set.unresolved ?? []) as never)})
     returning ${sql(setColumns)}`;
   await sql`
     insert into package_set_members (set_id, package_id)
@@ -77,6 +85,17 @@ export async function listVersionsEverUsed(sql: Queryable, name: string): Promis
     select version, false as deleted from package_sets where name = ${name}
     union all
     select version, true as deleted from package_set_tombstones where name = ${name}`;
+}
+
+export interface UnresolvedRequirementRow {
+  nevra: string;
+  requirement: string;
+}
+
+/** What `--allow-unresolved` left unresolved when the set was created (sql/0021); read only for one set. */
+export async function findSetUnresolved(sql: Queryable, setId: number): Promise<UnresolvedRequirementRow[]> {
+  const [row] = await sql<{ unresolved: UnresolvedRequirementRow[] }[]>`select unresolved from package_sets where id = ${setId}`;
+  return row?.unresolved ?? [];
 }
 
 export async function listSetMembers(sql: Queryable, setId: number): Promise<SetMemberRow[]> {

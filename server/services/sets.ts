@@ -9,6 +9,7 @@ import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import {
   findPackagesByNevra,
   findSet,
+  findSetUnresolved,
   findSourcesByFilename,
   insertSet,
   listPromotions,
@@ -20,6 +21,7 @@ import {
   type PromotionRow,
   type SetMemberRow,
   type SetRow,
+  type UnresolvedRequirementRow,
 } from '../db/sets.ts';
 import { fetchFromMirrors } from '../mirrors/adopt.ts';
 import { adoptUpstreamProviders } from '../mirrors/resolve-upstream.ts';
@@ -52,6 +54,8 @@ export interface SetDetail {
   history: PromotionRow[];
   /** Packages that dependency resolution or source tying added beyond those named. */
   added: { nevra: string; reason: string; level?: Level }[];
+  /** Requirements no member satisfies, recorded when the set was created with allowUnresolved. */
+  unresolved: UnresolvedRequirementRow[];
 }
 
 /**
@@ -162,6 +166,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     }
 
     if (request.requireClean) await refuseUncleanMembers(tx, [...memberIds]);
+    const unresolved = closure.unresolved.map((u) => ({ nevra: u.nevra, requirement: u.requirement }));
     const set = await insertSet(tx, {
       name: request.name,
       version: request.version,
@@ -169,10 +174,11 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       createdBy: creator.name,
       packageIds: [...memberIds],
       includesSources: !request.noSources,
+      unresolved,
     });
     await refreshPackageLevels(tx, [...memberIds]);
     await bumpRepoGeneration(tx, 'levels');
-    return { set, members: await listSetMembers(tx, set.id), history: [], added };
+    return { set, members: await listSetMembers(tx, set.id), history: [], added, unresolved };
   });
   await ctx.repositories.changed();
   return created;
@@ -207,8 +213,8 @@ async function sourcesOfBinaries(sql: Queryable, packageIds: number[]) {
 export async function getSet(sql: Queryable, name: string, version: string): Promise<SetDetail> {
   const set = await findSet(sql, name, version);
   if (!set) throw new RpmgateError('not_found', `no package set ${name}/${version}`);
-  const [members, history] = await Promise.all([listSetMembers(sql, set.id), listPromotions(sql, set.id)]);
-  return { set, members, history, added: [] };
+  const [members, history, unresolved] = await Promise.all([listSetMembers(sql, set.id), listPromotions(sql, set.id), findSetUnresolved(sql, set.id)]);
+  return { set, members, history, added: [], unresolved };
 }
 
 /**

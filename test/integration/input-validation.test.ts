@@ -39,6 +39,7 @@ const examples: Record<string, Example> = {
   'POST /api/v1/packages': { path: '/api/v1/packages', role: 'admin' },
   'GET /api/v1/packages': { path: '/api/v1/packages', role: 'admin' },
   'GET /api/v1/packages/:nevra': { path: '/api/v1/packages/foo-1-1.noarch', role: 'admin' },
+  'DELETE /api/v1/packages/:nevra': { path: '/api/v1/packages/foo-1-1.noarch', role: 'admin' },
   'POST /api/v1/sets': {
     path: '/api/v1/sets',
     role: 'admin',
@@ -46,6 +47,7 @@ const examples: Record<string, Example> = {
   },
   'GET /api/v1/sets': { path: '/api/v1/sets', role: 'admin' },
   'GET /api/v1/sets/:name/:version': { path: '/api/v1/sets/a/1', role: 'admin' },
+  'DELETE /api/v1/sets/:name/:version': { path: '/api/v1/sets/a/1', role: 'admin' },
   'POST /api/v1/sets/:name/:version/promote': { path: '/api/v1/sets/a/1/promote', role: 'admin', body: { level: 'qa_ready', comment: 'c' } },
   'GET /api/v1/sets/:name/:version/conformance': { path: '/api/v1/sets/a/1/conformance', role: 'admin' },
   'POST /api/v1/hosts/report': {

@@ -1,7 +1,7 @@
 // `rpmgate package show NEVRA|NAME`: a stored package with its level, sets and entry-check findings;
 // or, given a name, every stored version, newest first, with the highest level it reached and the sets
-// holding it ("which builds of libfoo are proven?").
-import { listShape, objectShape, packageDetailShape } from '../../../common/api-shapes.ts';
+// holding it ("which builds of libfoo are proven?"). `rpmgate package delete NEVRA`: a package no set holds.
+import { deletedPackageShape, listShape, objectShape, packageDetailShape } from '../../../common/api-shapes.ts';
 import { RpmgateError } from '../../../common/errors.ts';
 import { compareEvr } from '../../../common/rpm/vercmp.ts';
 import type { CommandIo } from '../global-options.ts';
@@ -78,4 +78,13 @@ async function showOnePackage(io: CommandIo, body: PackageDetail): Promise<void>
     }
     return lines.join('\n');
   });
+}
+
+/** Deletes a stored package that no set holds (admin); its file goes unless another row names it. */
+export async function packageDeleteCommand(io: CommandIo, nevra: string, options: { comment?: string }): Promise<void> {
+  const query = options.comment ? `?${new URLSearchParams({ comment: options.comment })}` : '';
+  const { body } = await io.client.request<{ deleted: string; freedBytes: number }>('DELETE', `/api/v1/packages/${encodeURIComponent(nevra)}${query}`, {
+    expect: deletedPackageShape,
+  });
+  io.out.result(body, () => `deleted ${body.deleted} (${body.freedBytes} bytes given back)`);
 }

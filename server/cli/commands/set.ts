@@ -1,5 +1,5 @@
-// `rpmgate set create | list | show | promote | diff`.
-import { setDocumentShape, setListShape } from '../../../common/api-shapes.ts';
+// `rpmgate set create | list | show | promote | diff | delete`.
+import { deletedSetShape, setDocumentShape, setListShape } from '../../../common/api-shapes.ts';
 import { readFile } from 'node:fs/promises';
 import { RpmgateError } from '../../../common/errors.ts';
 import { diffSets } from '../../../common/set-diff.ts';
@@ -27,6 +27,8 @@ interface SetDocument {
   members: SetMember[];
   history: { from: string; to: string; by: string; at: string; comment: string }[];
   added: { nevra: string; reason: string; level?: string }[];
+  /** Absent from servers older than sql/0021. */
+  unresolved?: { nevra: string; requirement: string }[];
 }
 
 export interface SetCreateOptions {
@@ -58,8 +60,15 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
   io.out.result(body, () => {
     const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
     for (const added of body.added) lines.push(`  added ${added.nevra} (${added.level ? `level ${added.level}; ` : ''}${added.reason})`);
+    lines.push(...describeUnresolved(body, 'left unresolved (--allow-unresolved; recorded with the set)'));
     return lines.join('\n');
   });
+}
+
+function describeUnresolved(set: SetDocument, title: string): string[] {
+  const unresolved = set.unresolved ?? [];
+  if (unresolved.length === 0) return [];
+  return [`${title} (${unresolved.length}):`, ...unresolved.map((u) => `  ${u.nevra} requires ${u.requirement}`)];
 }
 
 /** A list file: one NEVRA (or RPM file name) per line; blank lines and # comments ignored. */
@@ -95,6 +104,8 @@ export async function setShowCommand(io: CommandIo, reference: string) {
       `packages (${set.packages.length}):`,
       ...set.packages.map((nevra) => `  ${nevra}`),
     ];
+    const unresolved = describeUnresolved(set, 'unresolved when created (--allow-unresolved)');
+    if (unresolved.length > 0) lines.push('', ...unresolved);
     if (set.history.length > 0) {
       lines.push('', 'history:');
       for (const step of set.history) lines.push(`  ${step.at}  ${step.from} -> ${step.to}  by ${step.by}${step.comment ? `: ${step.comment}` : ''}`);
@@ -123,6 +134,16 @@ export async function setDiffCommand(io: CommandIo, left: string, right: string)
     if (lines.length === 1) lines.push('  no difference');
     return lines.join('\n');
   });
+}
+
+/** Deletes a set that was never released (admin); its packages stay, for the cleanup to judge. */
+export async function setDeleteCommand(io: CommandIo, reference: string, options: { comment?: string }) {
+  const { name, version } = splitReference(reference);
+  const query = options.comment ? `?${new URLSearchParams({ comment: options.comment })}` : '';
+  const { body } = await io.client.request<{ deleted: string; level: string }>('DELETE', `/api/v1/sets/${encodeURIComponent(name)}/${encodeURIComponent(version)}${query}`, {
+    expect: deletedSetShape,
+  });
+  io.out.result(body, () => `deleted ${body.deleted} (it was at ${body.level}); its version is never used again`);
 }
 
 async function fetchSet(io: CommandIo, reference: string): Promise<SetDocument> {

@@ -1,4 +1,4 @@
-// /api/v1/packages: upload (streamed to disk) and listing.
+// /api/v1/packages: upload (streamed to disk), listing, and deleting a package no set holds.
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createRoute } from '@hono/zod-openapi';
@@ -10,6 +10,8 @@ import { levelFromRank } from '../../../common/roles.ts';
 import { uploadPackage } from '../../services/upload.ts';
 import { allow, requireRoles } from '../auth.ts';
 import { listPackagesQuery, packageParams, uploadBody } from '../schemas/packages.ts';
+import { deleteQuery } from '../schemas/sets.ts';
+import { deletePackageByNevra } from '../../services/user-deletion.ts';
 import { apiRouter, noQuery } from '../validation.ts';
 
 export const uploadRoles = ['developer', 'integ', 'admin'] as const;
@@ -71,6 +73,22 @@ export function packageRoutes(ctx: AppContext) {
     const row = await findPackageDetail(ctx.sql, nevra);
     if (!row) throw new RpmgateError('not_found', `no package ${nevra}`);
     return c.json({ ...packageView(row), findings: await findingsOf(ctx.sql, row.id) });
+  });
+
+  const remove = createRoute({
+    method: 'delete',
+    path: '/{nevra}',
+    middleware: [allow('admin')],
+    request: { params: packageParams, query: deleteQuery },
+    responses: { 200: { description: 'the package is gone: {deleted, freedBytes}' } },
+  });
+  routes.openapi(remove, async (c) => {
+    const { nevra } = c.req.valid('param');
+    const { comment } = c.req.valid('query');
+    const by = c.get('principal')!;
+    const deleted = await deletePackageByNevra(ctx, nevra, by, comment);
+    ctx.log.info('package deleted', { nevra: deleted.deleted, freedBytes: deleted.freedBytes, by: by.name, ...(comment ? { comment } : {}) });
+    return c.json(deleted);
   });
 
   return routes;

@@ -1,4 +1,4 @@
-// /api/v1/sets: create, list, show, promote.
+// /api/v1/sets: create, list, show, promote, delete.
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { parsePromoteRequest, promoteSet } from '../../services/promotion.ts';
@@ -7,7 +7,8 @@ import type { SetRow } from '../../db/sets.ts';
 import type { Level } from '../../../common/roles.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { createSetBody, listSetsQuery, promoteBody, setDetail, setParams, setSummary } from '../schemas/sets.ts';
+import { createSetBody, deleteQuery, listSetsQuery, promoteBody, setDetail, setParams, setSummary } from '../schemas/sets.ts';
+import { deleteSetByName } from '../../services/user-deletion.ts';
 import { z } from '@hono/zod-openapi';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -74,6 +75,23 @@ export function setRoutes(ctx: AppContext) {
     return c.json(setDetailView(detail));
   });
 
+  // Deleting is an administrator's act (the cleanup does the rest): never a set that was released.
+  const remove = createRoute({
+    method: 'delete',
+    path: '/{name}/{version}',
+    middleware: [allow('admin')],
+    request: { params: setParams, query: deleteQuery },
+    responses: { 200: { description: 'the set is gone: {deleted, level}' } },
+  });
+  routes.openapi(remove, async (c) => {
+    const { name, version } = c.req.valid('param');
+    const { comment } = c.req.valid('query');
+    const by = c.get('principal')!;
+    const deleted = await deleteSetByName(ctx, name, version, by, comment);
+    ctx.log.info('set deleted', { set: deleted.deleted, level: deleted.level, by: by.name, ...(comment ? { comment } : {}) });
+    return c.json(deleted);
+  });
+
   return routes;
 }
 
@@ -112,5 +130,7 @@ export function setDetailView(detail: SetDetail) {
       comment: step.comment,
     })),
     added: detail.added,
+    /** Requirements left unresolved at creation (--allow-unresolved), for the record. */
+    unresolved: detail.unresolved,
   };
 }

@@ -82,3 +82,5 @@ export const setDetail = setSummary
     added: z.array(z.object({ nevra: z.string(), reason: z.string(), level: levelOrObsolete.optional() })).openapi({ description: 'what resolution or source tying added beyond the packages named' }),
   })
   .openapi('SetDetail');
+/** DELETE of a set or a package: an optional comment for the audit record. */
+export const deleteQuery = z.strictObject({ comment: textQuery(1000) });
