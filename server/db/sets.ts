@@ -92,7 +92,7 @@ export interface UnresolvedRequirementRow {
   requirement: string;
 }
 
-/** What `--allow-unresolved` left unresolved when the set was created (sql/0021); read only for one set. */
+/** What `--allow-unresolved` left unresolved when the set was created (sql/0020); read only for one set. */
 export async function findSetUnresolved(sql: Queryable, setId: number): Promise<UnresolvedRequirementRow[]> {
   const [row] = await sql<{ unresolved: UnresolvedRequirementRow[] }[]>`select unresolved from package_sets where id = ${setId}`;
   return row?.unresolved ?? [];

@@ -27,7 +27,7 @@ interface SetDocument {
   members: SetMember[];
   history: { from: string; to: string; by: string; at: string; comment: string }[];
   added: { nevra: string; reason: string; level?: string }[];
-  /** Absent from servers older than sql/0021. */
+  /** Absent from servers older than sql/0020. */
   unresolved?: { nevra: string; requirement: string }[];
 }
 
