@@ -40,6 +40,9 @@ export const rpmgateHelp: Record<string, CommandHelp> = {
   check: { example: 'check --all --dry-run', no: `stored packages would be refused by today's checks (listed); or ${refused}` },
   cleanup: { example: 'cleanup --dry-run --now 2026-01-01', no: refused },
   'store fsck': { example: 'store fsck --verify', no: 'a stored file is missing, unnamed or damaged (listed)' },
+  'store migrate': { example: 'store migrate --to s3://rpmgate-packages/prod' },
+  backup: { example: 'backup /srv/backups/rpmgate' },
+  restore: { example: 'restore /srv/backups/rpmgate' },
   'agent publish': { example: 'agent publish rpmgate-agent-0.1.0-1.noarch.rpm', no: refused },
   completion: { example: 'completion bash > /etc/bash_completion.d/rpmgate' },
 };
