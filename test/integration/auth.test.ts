@@ -53,6 +53,8 @@ const apiRoutes: { method: string; path: string; roles: string[]; body?: string 
   { method: 'GET', path: '/api/v1/mirrors', roles: ['admin'] },
   { method: 'GET', path: '/api/v1/mirrors/up', roles: ['admin'] },
   { method: 'DELETE', path: '/api/v1/mirrors/up', roles: ['admin'] },
+  { method: 'DELETE', path: '/api/v1/sets/gone/1', roles: ['admin'] },
+  { method: 'DELETE', path: '/api/v1/packages/gone-1-1.noarch', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/mirrors/up/sync', roles: ['admin'] },
   { method: 'POST', path: '/api/v1/mirrors/fetch', roles: ['admin'], body: '{"packages":["foo-1-1.noarch"]}' },
 ];
@@ -134,6 +136,8 @@ const consoleRoutes: { method: string; path: string; access: 'public' | 'session
   { method: 'GET', path: '/ui/hosts', access: 'session' },
   { method: 'GET', path: '/ui/hosts/0123456789abcdef0123456789abcdef', access: 'session' },
   { method: 'GET', path: '/ui/exceptions', access: 'session' },
+  { method: 'POST', path: '/ui/exceptions', access: 'session' },
+  { method: 'POST', path: '/ui/exceptions/1/remove', access: 'session' },
   { method: 'GET', path: '/ui/cleanup', access: 'session' },
 ];
 const sessionRoutes = consoleRoutes.filter((route) => route.access === 'session');
