@@ -53,7 +53,12 @@ function json(body: unknown): [string, Record<string, string>] {
 
 /** Worker pids that said they listen, in the order they started. */
 function workerPids(): number[] {
-  return [...serve.log().matchAll(/"message":"rpmgate listening".*?"pid":(\d+)/g)].map((match) => Number(match[1]));
+  // Log records, whatever the order of their keys.
+  return serve
+    .log()
+    .split('\n')
+    .filter((line) => line.includes('"message":"rpmgate listening"'))
+    .map((line) => Number((JSON.parse(line) as { pid: number }).pid));
 }
 
 beforeAll(async () => {
