@@ -52,6 +52,7 @@ describe.each(programs)('$name --help', ({ name, build }) => {
     expect(exits[0]).toBe('  0  success');
     expect(exits.at(-1)).toMatch(/^ {2}2 {2}\S/);
     const [example, ...more] = section(text, 'Example');
+    expect(example, `${name} ${path} has no entry in its program's help table (an example and what exit 1 means)`).toBeDefined();
     expect(more).toEqual([]);
     expect(example!.startsWith(`  ${name} ${path}`), example).toBe(true);
     const options = [...command.options, ...(command.parent?.parent ?? command.parent)!.options];
