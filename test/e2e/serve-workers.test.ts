@@ -3,6 +3,7 @@
 // the other on the very next request; a worker that dies is replaced; a stop finishes the request
 // under way and leaves nothing running.
 import type { ChildProcess } from 'node:child_process';
+import { logRecords } from '../support/log-records.ts';
 import http from 'node:http';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -53,12 +54,9 @@ function json(body: unknown): [string, Record<string, string>] {
 
 /** Worker pids that said they listen, in the order they started. */
 function workerPids(): number[] {
-  // Log records, whatever the order of their keys.
-  return serve
-    .log()
-    .split('\n')
-    .filter((line) => line.includes('"message":"rpmgate listening"'))
-    .map((line) => Number((JSON.parse(line) as { pid: number }).pid));
+  return logRecords(serve.log())
+    .filter((r) => r.message === 'rpmgate listening')
+    .map((r) => Number(r.pid));
 }
 
 beforeAll(async () => {

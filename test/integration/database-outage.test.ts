@@ -2,6 +2,7 @@
 // fast (within 2 s, so that clients read the 503 rather than time out), /healthz says so, and everything
 // works again once PostgreSQL is back. The embedded PostgreSQL of `rpmgate serve` comes back by itself.
 import { randomBytes } from 'node:crypto';
+import { logRecords } from '../support/log-records.ts';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -178,8 +179,7 @@ describe('when the embedded PostgreSQL of `rpmgate serve` is killed', () => {
     const restarted = postmasterPid(dataDir);
     expect(restarted).not.toBeNull();
     expect(restarted).not.toBe(killed);
-    // Log lines as records: the order of their keys is the logger's business.
-    const records = serve!.log().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level?: string; message?: string });
+    const records = logRecords(serve!.log());
     expect(records.some((r) => r.level === 'warn' && /^the embedded PostgreSQL \(pid \d+\) exited \(signal SIGKILL\); restarting it/.test(r.message ?? ''))).toBe(true);
     expect(records.some((r) => r.message === 'the embedded PostgreSQL is running again')).toBe(true);
   });
