@@ -12,6 +12,7 @@ import type { RepoDirectory } from './services/repositories.ts';
 import type { Keyring } from './signing/keyring.ts';
 import type { PackageSigner } from './signing/signer.ts';
 import type { BlobStore } from './store/store.ts';
+import type { PackageFileMemory, PublicKeyFile } from './http/warm-files.ts';
 
 export interface AppContext {
   config: Config;
@@ -26,6 +27,10 @@ export interface AppContext {
   entryChecks: EntryChecks;
   /** Which repository a URL names, and its generation, from memory. */
   repositories: RepoDirectory;
+  /** What package URLs named in the current repository generations, for the warm path. */
+  packageFiles: PackageFileMemory;
+  /** /keys/rpmgate.asc, armored once per change of the published keys. */
+  publicKey: PublicKeyFile;
   /** Prometheus metrics of this process (and, through it, of the whole server: server/ops). */
   metrics: Metrics;
   /** Retention: the cleanup's dry run and run, and its schedule. */

@@ -16,9 +16,10 @@ import { RpmgateError } from '../common/errors.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createApp } from './http/app.ts';
-import { repomdFastPath, type FastPath } from './http/repomd-fast-path.ts';
+import { warmPath, type FastPath } from './http/warm-path.ts';
+import { PackageFileMemory, PublicKeyFile } from './http/warm-files.ts';
 import type { Logger } from './log.ts';
-import { createMetrics, fastPathRoute, routeSymbol } from './ops/metrics.ts';
+import { createMetrics } from './ops/metrics.ts';
 import { accessLog, assignRequestId } from './ops/request-log.ts';
 import { RepodataCache } from './repodata/cache.ts';
 import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
@@ -118,7 +119,19 @@ export async function openServices(config: Config, options: StartOptions & { rol
     await repodata.open({ clearTemporaryFiles: owner });
     const repositories = new RepoDirectory(database.sql, log);
     await repositories.open();
-    const base = { config, sql: database.sql, store, log, signer: createPackageSigner(keyring), keyring, repodata, repositories, entryChecks };
+    const base = {
+      config,
+      sql: database.sql,
+      store,
+      log,
+      signer: createPackageSigner(keyring),
+      keyring,
+      publicKey: new PublicKeyFile(keyring),
+      repodata,
+      repositories,
+      packageFiles: new PackageFileMemory(),
+      entryChecks,
+    };
     const cleanup = new CleanupJob(base, { clock: options.clock });
     // The policy file is read (and refused with one line when wrong) before the server listens; the
     // schedule runs in the owner only (a worker runs a cleanup asked of it, under the cleanup lock).
@@ -163,9 +176,9 @@ export interface HttpListener {
 export async function listenHttp(context: AppContext): Promise<HttpListener> {
   const { config, log } = context;
   const app = createApp(context);
-  const fastPath = repomdFastPath(context);
+  const fastPath = warmPath(context);
   const appListener = getRequestListener(app.fetch);
-  // Warm repomd.xml requests are answered before the app; everything else goes to it.
+  // Warm repodata, package and key requests are answered before the app; everything else goes to it.
   const metrics = context.metrics;
   const access = accessLog(log);
   const server: Server = createServer((req, res) => {
@@ -173,7 +186,6 @@ export async function listenHttp(context: AppContext): Promise<HttpListener> {
     assignRequestId(req, res);
     metrics.observe(req, res);
     if (fastPath(req, res)) {
-      (res as unknown as Record<symbol, unknown>)[routeSymbol] = fastPathRoute;
       // Still before 'finish' (emitted once the socket took the bytes, never within end()).
       if (access.warmLines) access.observe(req, res, started);
     } else {

@@ -15,15 +15,11 @@ import type { AppContext } from '../context.ts';
 import type { RepodataSnapshot } from '../repodata/cache.ts';
 import type { RepoRequest } from '../repodata/cache.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
-import { hostPolicy } from './host-check.ts';
+import { headerOf } from './warm-files.ts';
 import { metadataFile, parseRepoPath, repomdFile } from './routes/repo.ts';
 
-export interface FastPath {
-  /** Answers the request and returns true, or returns false having written nothing. */
-  (req: IncomingMessage, res: ServerResponse): boolean;
-  /** Requests answered here since the server started. */
-  readonly answered: number;
-}
+/** Answers the request and returns true, or returns false having written nothing. */
+export type WarmAnswer = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 interface KeptAnswer {
   generations: object;
@@ -38,9 +34,8 @@ interface KeptAnswer {
 /** URLs whose answers are kept; a crawl of random URLs starts the map over rather than grow it. */
 const maxKeptAnswers = 10_000;
 
-export function repomdFastPath(ctx: AppContext): FastPath {
+export function repomdFastPath(ctx: AppContext): WarmAnswer {
   const kept = new Map<string, KeptAnswer>();
-  const hosts = hostPolicy(ctx.config);
 
   const keep = (url: string): KeptAnswer | null => {
     const generations = ctx.repositories.generationsInMemory();
@@ -68,14 +63,10 @@ export function repomdFastPath(ctx: AppContext): FastPath {
     return answer;
   };
 
-  let answered = 0;
-  const answerWarmRepomd = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (ctx.config.repoAuth || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    const url = req.url;
-    if (!url || !url.startsWith('/repo/') || !url.includes('/repodata/')) return false;
-    if (url.includes('%') || url.includes('?') || url.includes('#') || req.headers.range !== undefined) return false;
-    // A host the app refuses is refused there (host-check.ts).
-    if (!hosts.allows(req.headers.host, req.socket.localPort)) return false;
+  return function answerWarmRepomd(req: IncomingMessage, res: ServerResponse): boolean {
+    // warm-path.ts has checked the method, the host, repository auth and the URL's characters.
+    const url = req.url!;
+    if (req.headers.range !== undefined) return false;
     try {
       let answer = kept.get(url) ?? null;
       if (
@@ -87,22 +78,14 @@ export function repomdFastPath(ctx: AppContext): FastPath {
       }
       if (!answer) return false;
       const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
-      const reply = req.method === 'GET' && !conditional ? answer.plain : answerFile({ method: req.method, header: (name) => headerOf(req, name) }, answer.file);
+      const reply = req.method === 'GET' && !conditional ? answer.plain : answerFile({ method: req.method!, header: (name) => headerOf(req, name) }, answer.file);
       if (reply.body !== null && !Buffer.isBuffer(reply.body)) return false;
       res.writeHead(reply.status, reply.headers);
       res.end(reply.body ?? undefined);
-      answered++;
       return true;
     } catch {
       // Whatever the app makes of it (a 404 problem document, say) is the answer.
       return false;
     }
   };
-  return Object.defineProperty(answerWarmRepomd, 'answered', { get: () => answered }) as FastPath;
-}
-
-function headerOf(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -8,8 +8,10 @@ import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, R
 import type { RepodataCache } from '../repodata/cache.ts';
 import type { RotationControl } from '../services/key-rotation.ts';
 
-/** The route label of a request answered by the warm repodata path, in front of the app. */
-export const fastPathRoute = '/repo/*/repodata/*';
+/** The route labels of requests answered by the warm path, in front of the app (server/http/warm-path.ts). */
+export const warmRoutes = { repodata: '/repo/*/repodata/*', package: '/repo/*/Packages/*', key: '/keys/rpmgate.asc' } as const;
+/** Set on Node's response when the warm path answered it (its access line is written at debug level). */
+export const warmSymbol = Symbol.for('rpmgate.warm');
 /** Where the app leaves the route template it matched, on Node's response. */
 export const routeSymbol = Symbol.for('rpmgate.route');
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { Logger } from '../log.ts';
-import { fastPathRoute, routeSymbol } from './metrics.ts';
+import { routeSymbol, warmSymbol } from './metrics.ts';
 
 export const requestIdSymbol = Symbol.for('rpmgate.requestId');
 export const principalSymbol = Symbol.for('rpmgate.principal');
@@ -62,7 +62,7 @@ export function accessLog(log: Logger): AccessLog {
           durationMs: Math.round((performance.now() - startedMs) * 1000) / 1000,
         };
         if (tags[principalSymbol] !== undefined) fields.principal = tags[principalSymbol];
-        if (route === fastPathRoute) log.debug('request', fields);
+        if (tags[warmSymbol] === true) log.debug('request', fields);
         else log.info('request', fields);
       });
     },

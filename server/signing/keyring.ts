@@ -112,6 +112,7 @@ export class Keyring implements SigningKeySource {
   private index: KeyIndex;
   private readonly publicKeys = new Map<string, openpgp.PublicKey>();
   private signing: SigningKey | null = null;
+  private armoredPublished: { which: string; armored: string } | null = null;
   /** Called after a public method changed the keyring (other workers of the server then reload). */
   private changeListener: (() => Promise<void>) | null = null;
 
@@ -178,8 +179,14 @@ export class Keyring implements SigningKeySource {
    * dnf (which imports each key of the file) take them all.
    */
   publicKeysArmored(): string {
-    const parts = this.published().map((key) => this.publicKey(key.fingerprint).write() as Uint8Array);
-    return openpgp.armor(openpgp.enums.armor.publicKey, concatBytes(parts), undefined, undefined, undefined, true);
+    const published = this.published();
+    // Armored again only when the published keys (or their order) change: every dnf run may ask.
+    const which = published.map((key) => key.fingerprint).join(' ');
+    if (this.armoredPublished?.which !== which) {
+      const parts = published.map((key) => this.publicKey(key.fingerprint).write() as Uint8Array);
+      this.armoredPublished = { which, armored: openpgp.armor(openpgp.enums.armor.publicKey, concatBytes(parts), undefined, undefined, undefined, true) };
+    }
+    return this.armoredPublished.armored;
   }
 
   /** One key's armored public key. */

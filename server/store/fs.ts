@@ -82,6 +82,10 @@ export class FsBlobStore implements BlobStore {
     return handle.createReadStream({ start: request.start, end: request.end, highWaterMark: 256 * 1024 });
   }
 
+  localFile(sha256: string): string {
+    return this.blobPath(sha256);
+  }
+
   async localCopy(sha256: string): Promise<LocalBlob> {
     return { path: this.blobPath(sha256), release: async () => {} };
   }

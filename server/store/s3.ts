@@ -270,6 +270,10 @@ export class S3BlobStore implements BlobStore {
     } while (token);
   }
 
+  localFile(): null {
+    return null;
+  }
+
   async redirectUrl(sha256: string, filename: string, contentType: string): Promise<string | null> {
     if (!this.config.redirect) return null;
     const command = new GetObjectCommand({

@@ -62,6 +62,11 @@ export interface BlobStore {
   remove(sha256: string): Promise<void>;
   /** Every blob, in no particular order. */
   list(): AsyncIterable<ListedBlob>;
+  /**
+   * The blob's own file on this machine, for the warm path (server/http/warm-files.ts), which opens it
+   * without waiting on a promise; null where blobs are not local files (S3).
+   */
+  localFile(sha256: string): string | null;
   /** A time-limited URL that serves the blob directly (S3 with RPMGATE_S3_REDIRECT=1), or null. */
   redirectUrl(sha256: string, filename: string, contentType: string): Promise<string | null>;
 }

@@ -1,6 +1,6 @@
 // The repository side of the HTTP server: package downloads with conditional and range requests,
 // .repo files, caching and single-flight generation, percent-decoded paths, refusals, repository auth.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -311,5 +311,96 @@ describe('the warm repomd.xml and metadata path (server/http/repomd-fast-path.ts
     const missing = await fetch(`${server.url}/repo/set/none/9/repodata/repomd.xml`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('the warm package file and key path (server/http/warm-path.ts)', () => {
+  const comparable = (response: Response) => {
+    const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'x-request-id'].includes(name)));
+    return { status: response.status, headers };
+  };
+
+  it('answers a package file the app has answered exactly as the app does: GET, HEAD, ranges, conditionals', async () => {
+    const app = createApp(server.server.context);
+    const file = '/repo/set/web/2.0^git1/Packages/rg-lib-2.1-1.x86_64.rpm';
+    const first = await fetch(`${server.url}${file}`);
+    const etag = first.headers.get('etag')!;
+    const cases: RequestInit[] = [
+      {},
+      { method: 'HEAD' },
+      { headers: { range: 'bytes=0-99' } },
+      { headers: { range: 'bytes=-50' } },
+      { headers: { 'if-none-match': etag } },
+      { headers: { 'if-modified-since': first.headers.get('last-modified')! } },
+    ];
+    const fastBefore = server.server.fastPath.answered;
+    for (const init of cases) {
+      const served = await fetch(`${server.url}${file}`, init);
+      const fromApp = await app.request(file, init);
+      const label = `${init.method ?? 'GET'} ${JSON.stringify(init.headers ?? {})}`;
+      expect(comparable(served), label).toEqual(comparable(fromApp));
+      expect(Buffer.from(await served.arrayBuffer()).equals(Buffer.from(await fromApp.arrayBuffer())), label).toBe(true);
+    }
+    expect(server.server.fastPath.answered - fastBefore).toBe(cases.length);
+    // A range outside the file is the app's 416 problem.
+    const outside = await fetch(`${server.url}${file}`, { headers: { range: `bytes=${packageBytes.length + 10}-` } });
+    expect(outside.status).toBe(416);
+    expect(outside.headers.get('content-type')).toBe('application/problem+json');
+    expect(server.server.fastPath.answered - fastBefore).toBe(cases.length);
+  });
+
+  it('a blob damaged after it was answered warm goes to the app: a 500 problem, never a cut body; whole again, warm again', async () => {
+    await server.admin.post('/api/v1/sets', { name: 'warmth', version: '1', packages: [fixtures.byName('rg-text').nevra], allowUnresolved: true });
+    const url = `${server.url}/repo/set/warmth/1/Packages/${path.basename(fixtures.byName('rg-text').path)}`;
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const { body } = await server.admin.get<{ sha256: string }>(`/api/v1/packages/${fixtures.byName('rg-text').nevra}`);
+    const blob = server.server.context.store.localFile(body.sha256)!;
+    const fastBefore = server.server.fastPath.answered;
+    expect((await fetch(url)).status).toBe(200);
+    expect(server.server.fastPath.answered).toBe(fastBefore + 1);
+    await writeFile(blob, whole.subarray(0, whole.length >> 1));
+    try {
+      const damaged = await fetch(url);
+      expect(damaged.status).toBe(500);
+      expect(damaged.headers.get('content-type')).toBe('application/problem+json');
+      expect(server.server.fastPath.answered).toBe(fastBefore + 1);
+    } finally {
+      await writeFile(blob, whole);
+    }
+    const again = await fetch(url);
+    expect(Buffer.from(await again.arrayBuffer()).equals(whole)).toBe(true);
+    expect(server.server.fastPath.answered).toBe(fastBefore + 2);
+  });
+
+  it('a change is seen on the very next request: a deleted set\'s package URL answers 404 at once', async () => {
+    await server.admin.post('/api/v1/sets', { name: 'fleeting', version: '1', packages: [fixtures.byName('rg-text').nevra], allowUnresolved: true });
+    const url = `${server.url}/repo/set/fleeting/1/Packages/${path.basename(fixtures.byName('rg-text').path)}`;
+    expect((await fetch(url)).status).toBe(200);
+    const fastBefore = server.server.fastPath.answered;
+    expect((await fetch(url)).status).toBe(200);
+    expect(server.server.fastPath.answered).toBe(fastBefore + 1);
+    const deleted = await server.admin.request('DELETE', '/api/v1/sets/fleeting/1', { json: { comment: 'test' } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    const gone = await fetch(url);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers the key warm, with an ETag and 304 on If-None-Match, and a newly published key at once', async () => {
+    const app = createApp(server.server.context);
+    const fastBefore = server.server.fastPath.answered;
+    const key = await fetch(`${server.url}/keys/rpmgate.asc`);
+    expect(comparable(key)).toEqual(comparable(await app.request('/keys/rpmgate.asc')));
+    const etag = key.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+    expect((await fetch(`${server.url}/keys/rpmgate.asc`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(server.server.fastPath.answered).toBe(fastBefore + 2);
+    const before = await key.text();
+    const added = await server.admin.post('/api/v1/keys', { algorithm: 'ed25519' });
+    expect(added.status).toBe(201);
+    const after = await fetch(`${server.url}/keys/rpmgate.asc`, { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(etag);
+    expect((await after.text()).length).toBeGreaterThan(before.length);
   });
 });

@@ -6,6 +6,7 @@ import type { AppContext } from '../../context.ts';
 import { recordKeyOfRecord } from '../../signing/key-of-record.ts';
 import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
+import { fileResponse } from '../file-response.ts';
 import { jsonBody } from '../json-body.ts';
 import { addKeyBody, emptyBody, keyParams } from '../schemas/keys.ts';
 import { apiRouter, jsonRequest, noQuery, optionalJsonRequest } from '../validation.ts';
@@ -14,9 +15,7 @@ const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'
 
 export function publicKeyRoutes(ctx: AppContext): Hono<HttpEnv> {
   const routes = new Hono<HttpEnv>();
-  routes.on(['GET', 'HEAD'], '/rpmgate.asc', (c) =>
-    c.body(ctx.keyring.publicKeysArmored(), 200, { 'content-type': 'application/pgp-keys', 'cache-control': 'no-cache' }),
-  );
+  routes.on(['GET', 'HEAD'], '/rpmgate.asc', (c) => fileResponse(c.req.raw, ctx.publicKey.file()));
   return routes;
 }
 

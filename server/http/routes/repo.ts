@@ -187,6 +187,8 @@ export function metadataFile(file: string, body: FileSource['body'], size: numbe
  * changes: revalidated, with a Last-Modified that moves with it.
  */
 async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string, digest: string | null) {
+  // Read before the queries: a change committed meanwhile replaces this object, and the answer is not kept.
+  const generations = ctx.repositories.generationsInMemory();
   const repo = await ctx.repositories.resolve(address);
   const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
   if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
@@ -202,14 +204,20 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
   // A row whose blob is missing or short is a damaged store: refused before the answer starts (a 200
   // with a Content-Length and a cut body would leave dnf retrying a mirror that can never succeed).
   if (c.req.method === 'HEAD') await checkBlob(ctx, file.sha256, file.size, label);
-  return fileResponse(c.req.raw, {
+  const facts = { sha256: file.sha256, size: file.size, contentType, lastModified: file.served_since, cacheControl: digest === null ? 'no-cache' : immutable };
+  const response = await fileResponse(c.req.raw, {
     body: { open: (range) => ctx.store.read(file.sha256, { size: file.size, ...range }).catch((error: unknown) => logDamage(ctx, error, label)) },
-    size: file.size,
+    size: facts.size,
     contentType,
-    etag: `"${file.sha256}"`,
-    lastModified: file.served_since,
-    cacheControl: digest === null ? 'no-cache' : immutable,
+    etag: `"${facts.sha256}"`,
+    lastModified: facts.lastModified,
+    cacheControl: facts.cacheControl,
   });
+  // The next request for this URL, in the generations this one was read in, is answered warm. Only a
+  // URL the warm path would see as it is (no percent-encoding, no query) is worth remembering.
+  const asked = new URL(c.req.url);
+  if (asked.search === '' && !asked.pathname.includes('%')) ctx.packageFiles.remember(asked.pathname, generations, facts);
+  return response;
 }
 
 async function checkBlob(ctx: AppContext, sha256: string, size: number, label: string): Promise<void> {
