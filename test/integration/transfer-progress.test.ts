@@ -1,7 +1,8 @@
 // `rpmgate upload` and `rpmgate-agent download` of large files show a progress bar with bytes and rate
 // when stderr is a terminal (a real pseudo-terminal from util-linux's script(1)), and plain lines
 // without one; small transfers show no bar. Real server, real CLIs (the agent as its shipped bundle),
-// a real 24 MiB RPM built by rpmbuild.
+// a real 24 MiB RPM built by rpmbuild, which the warm path (server/http/warm-path.ts) then streams.
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,5 +127,21 @@ describe('download progress', () => {
     const result = await agentBundle.run(['--server', server.url, '--token', token, 'download', '--set', 'big/1.0', '--dest', dest]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('[1/1] rg-big-1.0-1.noarch.rpm: present\n');
+  });
+
+  it('the warm path streams a large package file byte for byte, and a client leaving mid-answer costs nothing', async () => {
+    const url = `${server.url}/repo/set/big/1.0/Packages/rg-big-1.0-1.noarch.rpm`;
+    const first = await fetch(url);
+    const whole = Buffer.from(await first.arrayBuffer());
+    expect(first.headers.get('etag')).toBe(`"${createHash('sha256').update(whole).digest('hex')}"`);
+    const before = server.server.fastPath.answered;
+    const leaving = new AbortController();
+    const partial = await fetch(url, { signal: leaving.signal });
+    await partial.body!.getReader().read();
+    leaving.abort();
+    const again = await fetch(url);
+    expect(again.headers.get('content-length')).toBe(String(whole.length));
+    expect(Buffer.from(await again.arrayBuffer()).equals(whole)).toBe(true);
+    expect(server.server.fastPath.answered).toBe(before + 2);
   });
 });
