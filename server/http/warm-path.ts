@@ -10,6 +10,8 @@ import { routeSymbol, warmRoutes, warmSymbol } from '../ops/metrics.ts';
 import { answerFile } from './file-response.ts';
 import { hostPolicy } from './host-check.ts';
 import { repomdFastPath } from './repomd-fast-path.ts';
+import { parseRepoPath, repoFileHeaders } from './routes/repo.ts';
+import { renderRepoFileFor } from '../services/repo-file.ts';
 import { answerWarmPackage, headerOf } from './warm-files.ts';
 
 export interface FastPath {
@@ -36,11 +38,26 @@ export function warmPath(ctx: AppContext): FastPath {
     return facts !== null && blobFile !== null && answerWarmPackage(req, res, facts, blobFile);
   };
 
+  const answerRepoFile = (req: IncomingMessage, res: ServerResponse, url: string): boolean => {
+    const target = parseRepoPath(url);
+    if (target.kind !== 'repo-file') return false;
+    const repo = ctx.repositories.resolveFromMemory(target.address);
+    if (!repo) return false;
+    // As the app: the base URL configured, or the origin the host asked for (allowed by the host check;
+    // this listener speaks plain HTTP, TLS ends in front of it).
+    const base = ctx.config.baseUrl ?? new URL(`http://${req.headers.host}`).origin;
+    const text = Buffer.from(renderRepoFileFor(target.address, { base, title: repo.title, needsAuth: ctx.config.repoAuth }), 'utf8');
+    res.writeHead(200, repoFileHeaders(text.length));
+    res.end(req.method === 'HEAD' ? undefined : text);
+    return true;
+  };
+
   const route = (url: string): keyof typeof warmRoutes | null => {
     if (url === '/keys/rpmgate.asc') return 'key';
     if (!url.startsWith('/repo/') || url.startsWith('/repo/mirror/')) return null;
     if (url.includes('/repodata/')) return 'repodata';
     if (url.includes('/Packages/')) return 'package';
+    if (url.endsWith('.repo')) return 'repoFile';
     return null;
   };
 
@@ -56,7 +73,11 @@ export function warmPath(ctx: AppContext): FastPath {
     if (!hosts.allows(req.headers.host, req.socket.localPort)) return false;
     let done: boolean;
     try {
-      done = kind === 'key' ? answerKey(req, res) : kind === 'package' ? answerPackage(req, res, url) : repodata(req, res);
+      done =
+        kind === 'key' ? answerKey(req, res)
+        : kind === 'package' ? answerPackage(req, res, url)
+        : kind === 'repoFile' ? answerRepoFile(req, res, url)
+        : repodata(req, res);
     } catch {
       // Whatever the app makes of it (a problem document, say) is the answer.
       return false;

@@ -9,7 +9,7 @@ import type { RepodataCache } from '../repodata/cache.ts';
 import type { RotationControl } from '../services/key-rotation.ts';
 
 /** The route labels of requests answered by the warm path, in front of the app (server/http/warm-path.ts). */
-export const warmRoutes = { repodata: '/repo/*/repodata/*', package: '/repo/*/Packages/*', key: '/keys/rpmgate.asc' } as const;
+export const warmRoutes = { repodata: '/repo/*/repodata/*', package: '/repo/*/Packages/*', repoFile: '/repo/*.repo', key: '/keys/rpmgate.asc' } as const;
 /** Set on Node's response when the warm path answered it (its access line is written at debug level). */
 export const warmSymbol = Symbol.for('rpmgate.warm');
 /** Where the app leaves the route template it matched, on Node's response. */

@@ -386,6 +386,28 @@ describe('the warm package file and key path (server/http/warm-path.ts)', () => 
     expect(gone.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('answers .repo files of levels, sets and channels warm, exactly as the app does; an unknown set is the app\'s 404', async () => {
+    const files = ['/repo/level/release.repo', '/repo/set/web/2.0^git1.repo', '/repo/set/web/latest/integ.repo'];
+    for (const file of files) await fetch(`${server.url}${file}`);
+    const fastBefore = server.server.fastPath.answered;
+    for (const file of files) {
+      for (const method of ['GET', 'HEAD']) {
+        const served = await fetch(`${server.url}${file}`, { method });
+        // A query sends the same request to the app (the warm path takes no URL with one).
+        const fromApp = await fetch(`${server.url}${file}?via=app`, { method });
+        expect(comparable(served), `${method} ${file}`).toEqual(comparable(fromApp));
+        expect(await served.text(), `${method} ${file}`).toBe(await fromApp.text());
+      }
+    }
+    expect(server.server.fastPath.answered - fastBefore).toBe(files.length * 2);
+    for (const file of ['/repo/set/nothing/1.repo', '/repo/level/nowhere.repo']) {
+      const missing = await fetch(`${server.url}${file}`);
+      expect(missing.status, file).toBe(404);
+      expect(missing.headers.get('content-type'), file).toBe('application/problem+json');
+    }
+    expect(server.server.fastPath.answered - fastBefore).toBe(files.length * 2);
+  });
+
   it('answers the key warm, with an ETag and 304 on If-None-Match, and a newly published key at once', async () => {
     const app = createApp(server.server.context);
     const fastBefore = server.server.fastPath.answered;

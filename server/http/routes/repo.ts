@@ -238,8 +238,13 @@ async function serveRepoFile(ctx: AppContext, c: Context<HttpEnv>, address: Excl
   const repo = await ctx.repositories.resolve(address);
   const base = ctx.config.baseUrl ?? new URL(c.req.url).origin;
   const text = renderRepoFileFor(address, { base, title: repo.title, needsAuth: ctx.config.repoAuth });
+  return c.body(text, 200, repoFileHeaders(Buffer.byteLength(text)));
+}
+
+/** A .repo file's headers (also for the warm path, warm-path.ts). */
+export function repoFileHeaders(length: number): Record<string, string> {
   // Without RPMGATE_BASE_URL the text names the host asked for: a cache must keep one per host.
-  return c.body(text, 200, { 'content-type': 'text/plain; charset=utf-8', vary: 'Host' });
+  return { 'content-type': 'text/plain; charset=utf-8', vary: 'Host', 'content-length': String(length) };
 }
 
 async function serveIndex(ctx: AppContext, address: RepoAddress) {
