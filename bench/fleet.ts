@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { formatNevra } from '../common/rpm/nevra.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { digestToken } from '../server/services/tokens.ts';
-import { createFleetModel, type FleetModel } from '../test/support/fleet-model.ts';
+import { createFleetModel } from '../test/support/fleet-model.ts';
 import { insertSyntheticPackage } from '../test/support/synthetic-package.ts';
 import { BodyFile } from './support/body-file.ts';
 import { openBenchDatabase } from './support/postgres.ts';

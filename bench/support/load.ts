@@ -3,11 +3,10 @@
 // upload uses (server/services/package-repodata.ts). Packages are generated twice (once for their rows,
 // once for their children) rather than held: 100,000 packages of 40 files would be ≈ 4M objects.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import type { Sql } from 'postgres';
 import { formatNevra, formatRpmFileName } from '../../common/rpm/nevra.ts';
 import type { RpmPackage } from '../../common/rpm/package.ts';
+import { copyRows } from '../../server/db/copy-rows.ts';
 import { renderPackageRepodata } from '../../server/services/package-repodata.ts';
 import { benchPackage } from './corpus.ts';
 
@@ -44,7 +43,7 @@ export interface LoadOptions {
 export async function loadCorpus(sql: Sql, count: number, options: LoadOptions = {}): Promise<LoadedCorpus> {
   const { first = 0, signedBy = null, onProgress } = options;
   const nevras: string[] = [];
-  await copyInto(sql, 'packages', [
+  await copyRows(sql, 'packages', [
     'nevra', 'name', 'epoch', 'version', 'release', 'arch', 'is_source', 'sourcerpm', 'filename', 'original_sha256',
     'original_size', 'sha256', 'size', 'summary', 'license', 'url', 'vendor', 'buildhost', 'buildtime', 'installed_size',
     'header_start', 'header_end', 'uploaded_at', 'uploaded_by', 'signed_by',
@@ -71,9 +70,9 @@ export async function loadCorpus(sql: Sql, count: number, options: LoadOptions =
   const files = new RowQueue();
   const repodata = new RowQueue();
   const copies = Promise.all([
-    copyInto(sql, 'package_dependencies', ['package_id', 'kind', 'name', 'flags', 'evr'], dependencies),
-    copyInto(sql, 'package_files', ['package_id', 'path', 'type'], files),
-    copyInto(sql, 'package_repodata', ['package_id', 'primary_xml', 'filelists_xml', 'other_xml'], repodata),
+    copyRows(sql, 'package_dependencies', ['package_id', 'kind', 'name', 'flags', 'evr'], dependencies),
+    copyRows(sql, 'package_files', ['package_id', 'path', 'type'], files),
+    copyRows(sql, 'package_repodata', ['package_id', 'primary_xml', 'filelists_xml', 'other_xml'], repodata),
   ]);
   for (let i = 0; i < count; i++) {
     const pkg = benchPackage(first + i);
@@ -146,29 +145,3 @@ class RowQueue implements AsyncIterable<Row> {
   }
 }
 
-/** COPY ... FROM STDIN in text format, written in ≈ 1 MB chunks with back-pressure. */
-async function copyInto(sql: Sql, table: string, columns: string[], rows: Iterable<Row> | AsyncIterable<Row>): Promise<void> {
-  const writable: Writable = await sql`copy ${sql(table)} (${sql(columns)}) from stdin`.writable();
-  const finished = new Promise<void>((resolve, reject) => {
-    writable.once('finish', resolve);
-    writable.once('error', reject);
-  });
-  let chunk = '';
-  for await (const row of rows) {
-    chunk += `${row.map(copyValue).join('\t')}\n`;
-    if (chunk.length >= 1 << 20) {
-      if (!writable.write(chunk)) await once(writable, 'drain');
-      chunk = '';
-    }
-  }
-  if (chunk) writable.write(chunk);
-  writable.end();
-  await finished;
-}
-
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'number') return String(value);
-  return String(value).replace(/[\\\n\r\t]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : '\\t'));
-}

@@ -6,7 +6,7 @@
 // no system account. A server left running by a crashed rpmgate is found through postmaster.pid and
 // adopted rather than fought with (the data-dir lock guarantees no other rpmgate is using it).
 // Once started it is supervised (postgres-supervisor.ts): restarted when it dies, stopped with us.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';

@@ -1,4 +1,5 @@
 // Queries on mirrors, their metadata files and their upstream packages. SQL only, no policy.
+import { copyRows } from './copy-rows.ts';
 import type { Queryable } from './queryable.ts';
 import type { MirrorPackageRecord } from '../mirrors/primary-record.ts';
 
@@ -46,7 +47,6 @@ export interface MirrorPackageRow {
   cached_sha256: string | null;
 }
 
-const insertBatch = 5000;
 
 export async function insertMirror(
   sql: Queryable,
@@ -120,14 +120,12 @@ export async function insertMirrorPackages(sql: Queryable, mirrorId: number, rec
     )}
     returning id, pkgid`;
   const idOf = new Map(rows.map((row) => [row.pkgid, row.id]));
-  const dependencies = records.flatMap((r) => r.dependencies.map((d) => ({ mirror_package_id: idOf.get(r.pkgid)!, kind: d.kind, name: d.name, flags: d.flags, evr: d.evr })));
-  for (let i = 0; i < dependencies.length; i += insertBatch) {
-    await sql`insert into mirror_package_dependencies ${sql(dependencies.slice(i, i + insertBatch))}`;
-  }
-  const files = records.flatMap((r) => r.files.map((path) => ({ mirror_package_id: idOf.get(r.pkgid)!, path })));
-  for (let i = 0; i < files.length; i += insertBatch) {
-    await sql`insert into mirror_package_files ${sql(files.slice(i, i + insertBatch))}`;
-  }
+  await copyRows(sql, 'mirror_package_dependencies', ['mirror_package_id', 'kind', 'name', 'flags', 'evr'], (function* () {
+    for (const r of records) for (const d of r.dependencies) yield [idOf.get(r.pkgid)!, d.kind, d.name, d.flags, d.evr];
+  })());
+  await copyRows(sql, 'mirror_package_files', ['mirror_package_id', 'path'], (function* () {
+    for (const r of records) for (const path of r.files) yield [idOf.get(r.pkgid)!, path];
+  })());
 }
 
 export async function findMirrorPackageByHref(sql: Queryable, mirrorId: number, href: string): Promise<MirrorPackageRow | null> {

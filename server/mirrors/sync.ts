@@ -1,9 +1,9 @@
 // A mirror's sync: read the upstream's repomd.xml (and, when the mirror has keys, verify
 // repomd.xml.asc, refusing an unsigned or badly signed repository), download every metadata file it
 // names into the blob store's temporary area, each checked against the checksum repomd.xml states, then
-// in ONE transaction stream primary.xml (gz, xz, zstd or plain) through the sax parser in batches,
-// inserting the packages not recorded yet and deleting those the upstream no longer lists. Unchanged
-// packages are untouched; memory is bounded by the batch; a failure anywhere rolls everything back and
+// in ONE transaction stream primary.xml (gz, xz, zstd or plain) cut into its packages, in batches,
+// parsing and inserting only the packages not recorded yet and deleting those the upstream no longer
+// lists. Unchanged packages are untouched (not even parsed); memory is bounded by the batch; a failure anywhere rolls everything back and
 // the previous sync's state stays as it was (what hosts and the proxy see meanwhile).
 import fs from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
@@ -14,6 +14,7 @@ import { findKnownPkgids, insertMirrorPackages, recordSyncFailure, type MirrorPa
 import type { Queryable } from '../db/queryable.ts';
 import { decompressStream } from './decompress.ts';
 import { mirrorPackageRecord, type MirrorPackageRecord } from './primary-record.ts';
+import { splitPrimary, wrapPackages, type PrimaryDocumentHead, type PrimaryPackageText } from './primary-split.ts';
 import { readPublicKeys, verifyDetachedSignature } from './repomd-signature.ts';
 import { downloadVerified, fetchUpstreamBytes, upstreamUrl } from './upstream.ts';
 
@@ -141,31 +142,37 @@ async function fetchPart(ctx: AppContext, mirror: MirrorRow, part: MirrorPart, b
   return fetched;
 }
 
-/** Streams one part's primary.xml in batches: new packages inserted, every listed pkgid marked seen. */
+/**
+ * Streams one part's primary.xml in batches: every listed pkgid the mirror keeps is marked seen, and
+ * only the packages it does not record yet are parsed and inserted (primary-split.ts).
+ */
 async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPart): Promise<number> {
   const primary = part.files.find((file) => file.type === 'primary')!;
   const source = decompressStream(primary.href, createReadStream(primary.path, { highWaterMark: 256 * 1024 }));
-  let batch: MirrorPackageRecord[] = [];
+  let head: PrimaryDocumentHead | null = null;
+  let batch: PrimaryPackageText[] = [];
   let added = 0;
   const flush = async () => {
-    const pkgids = [...new Set(batch.map((record) => record.pkgid))];
+    const pkgids = [...new Set(batch.map((pkg) => pkg.pkgid))];
     const fresh = await tx<{ pkgid: string }[]>`
       insert into mirror_sync_seen (pkgid) select unnest(${pkgids}::text[]) on conflict do nothing returning pkgid`;
     const freshSet = new Set(fresh.map((row) => row.pkgid));
     const known = await findKnownPkgids(tx, mirror.id, [...freshSet]);
-    const toInsert = batch.filter((record) => freshSet.has(record.pkgid) && !known.has(record.pkgid));
     // A pkgid listed twice in one document is recorded once.
-    const unique = [...new Map(toInsert.map((record) => [record.pkgid, record])).values()];
-    await insertMirrorPackages(tx, mirror.id, unique);
-    added += unique.length;
+    const unknown = [...new Map(batch.filter((pkg) => freshSet.has(pkg.pkgid) && !known.has(pkg.pkgid)).map((pkg) => [pkg.pkgid, pkg])).values()];
     batch = [];
+    if (unknown.length === 0) return;
+    const records: MirrorPackageRecord[] = [];
+    for await (const entry of iterateRepodata('primary', wrapPackages(head!, unknown))) records.push(mirrorPackageRecord(entry));
+    await insertMirrorPackages(tx, mirror.id, records);
+    added += records.length;
   };
-  for await (const entry of iterateRepodata('primary', source)) {
-    const record = mirrorPackageRecord(entry);
-    if (part.part === 'binary' && record.isSource && mirror.source_baseurl) continue;
-    if (part.part === 'source' && !record.isSource) continue;
-    if (!record.isSource && mirror.arches && record.arch !== 'noarch' && !mirror.arches.includes(record.arch)) continue;
-    batch.push(record);
+  for await (const pkg of splitPrimary(source, (found) => (head = found))) {
+    const isSource = pkg.arch === 'src' || pkg.arch === 'nosrc';
+    if (part.part === 'binary' && isSource && mirror.source_baseurl) continue;
+    if (part.part === 'source' && !isSource) continue;
+    if (!isSource && mirror.arches && pkg.arch !== 'noarch' && !mirror.arches.includes(pkg.arch)) continue;
+    batch.push(pkg);
     if (batch.length >= batchSize) await flush();
   }
   if (batch.length > 0) await flush();

@@ -4,7 +4,6 @@
 // warnings, gives back the files no row names (after the rows are gone, so that a crash leaves no row
 // without its file), and mails one digest per recipient. The clock is injected: tests run it as of
 // any date.
-import fs from 'node:fs/promises';
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { namedBlobs } from '../db/blob-locks.ts';

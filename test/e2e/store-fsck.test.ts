@@ -2,7 +2,6 @@
 // a problem document, never a 200 with a Content-Length and then a truncated body; the server logs it as
 // one JSON line; and `rpmgate store fsck` lists such rows and the files no row names (--repair removes
 // the stray ones). A real `rpmgate serve` with its embedded PostgreSQL, then the real CLI on its data dir.
-import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -5,7 +5,7 @@
 // a file system store with every blob's sha256 checked, dnf installing from a server on S3 with
 // gpgcheck and repo_gpgcheck, and 503 (not 500) while Swift is down, recovering by itself.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';

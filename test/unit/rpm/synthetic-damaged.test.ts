@@ -12,7 +12,7 @@ import * as T from '../../../common/rpm/tags.ts';
 import { queryRpmFiles, rpmAvailable } from '../../support/rpm-query.ts';
 import { runTool } from '../../support/rpm-tools.ts';
 import { toolsRequired } from '../../support/requirements.ts';
-import { S, SA, I32, I16, hex, buildPackage, layout, mainEntry, patched, expectRefused } from '../../support/synthetic-rpm.ts';
+import { S, SA, I32, I16, buildPackage, layout, mainEntry, patched, expectRefused } from '../../support/synthetic-rpm.ts';
 
 const good = buildPackage();
 
@@ -35,7 +35,6 @@ function damageCases(): DamageCase[] {
   const epoch = mainEntry(good, T.RPMTAG_EPOCH);
   const buildtime = mainEntry(good, T.RPMTAG_BUILDTIME);
   const summary = mainEntry(good, T.RPMTAG_SUMMARY);
-  const sigTrailer = l.sigData + l.sigDl - 16;
   const mainTrailer = l.data + l.dl - 16;
   const v3 = buildPackage({ mainRegion: null, sigRegion: null, main: (base) => [...base, { tag: 5999, type: S, value: 'last' }] });
   const v3l = layout(v3);
