@@ -51,6 +51,8 @@ export interface Config {
   store: StoreConfig;
   /** RPMGATE_MIRROR_SYNC_INTERVAL: seconds between scheduled syncs of every mirror; 0 (default): only on request. */
   mirrorSyncIntervalSeconds: number;
+  /** First retry of a set member whose upstream failed (then doubling, at most an hour). */
+  mirrorRetrySeconds: number;
   /** RPMGATE_LOG_LEVEL: the lowest level written (default info; debug adds the warm path's access lines). */
   logLevel: LogLevel;
   /** RPMGATE_LOG_FORMAT: json (one object per line, default) or pretty (one text line, for a terminal). */
@@ -84,6 +86,7 @@ export function readConfig(env: Env = process.env): Config {
     retention: readRetentionSettings(env),
     store: readStoreConfig(env),
     mirrorSyncIntervalSeconds: readInteger(env, 'RPMGATE_MIRROR_SYNC_INTERVAL', 0, 0, 366 * 86400),
+    mirrorRetrySeconds: readInteger(env, 'RPMGATE_MIRROR_RETRY_SECONDS', 15, 1, 3600),
     logLevel: readChoice(env, 'RPMGATE_LOG_LEVEL', logLevels, 'info'),
     logFormat: readChoice(env, 'RPMGATE_LOG_FORMAT', logFormats, 'json'),
   };

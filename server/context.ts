@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './ops/metrics.ts';
 import type { RepodataCache } from './repodata/cache.ts';
+import type { SetAdoptionJob } from './mirrors/set-adoptions.ts';
 import type { CleanupJob } from './retention/job.ts';
 import type { RotationControl } from './services/key-rotation.ts';
 import type { RepoDirectory } from './services/repositories.ts';
@@ -35,4 +36,6 @@ export interface AppContext {
   metrics: Metrics;
   /** Retention: the cleanup's dry run and run, and its schedule. */
   cleanup: CleanupJob;
+  /** Upstream members of sets, adopted in the background (kicked by `set create`). */
+  setAdoptions: SetAdoptionJob;
 }

@@ -26,6 +26,7 @@ import { ensureInitialAdminToken } from './services/initial-admin-token.ts';
 import { CleanupJob } from './retention/job.ts';
 import { KeyRotationJob, type RotationControl } from './services/key-rotation.ts';
 import { MirrorSyncSchedule } from './services/mirrors.ts';
+import { SetAdoptionJob } from './mirrors/set-adoptions.ts';
 import { RepoDirectory } from './services/repositories.ts';
 import { claimKeyOfRecord } from './signing/key-of-record.ts';
 import { Keyring } from './signing/keyring.ts';
@@ -138,13 +139,16 @@ export async function openServices(config: Config, options: StartOptions & { rol
     if (owner) await cleanup.start();
     const rotation = role.kind === 'owner' ? new KeyRotationJob({ ...base, cleanup }) : role.rotation;
     const metrics = createMetrics({ sql: database.sql, repodata, rotation: owner ? rotation : undefined, fleet: owner });
-    const context: AppContext = { ...base, cleanup, rotation, metrics };
+    const setAdoptions = new SetAdoptionJob({ firstRetrySeconds: config.mirrorRetrySeconds, pollSeconds: Math.min(10, config.mirrorRetrySeconds) });
+    const context: AppContext = { ...base, cleanup, rotation, metrics, setAdoptions };
     // Packages signed by another key (a new RPMGATE_SIGNING_KEY_FILE, an interrupted rotation) are
     // re-signed in the background while the server serves.
     if (owner) await context.rotation.start();
     // Scheduled mirror syncs run in the owner only (a sync asked through the API runs where it is asked).
     const mirrorSchedule = new MirrorSyncSchedule(context, owner ? config.mirrorSyncIntervalSeconds : 0);
     mirrorSchedule.start();
+    // Every process adopts what its own `set create` recorded; the owner also retries and takes over.
+    setAdoptions.start(context, { poll: owner });
     return {
       context,
       databaseTarget: database.target ?? null,
@@ -154,6 +158,7 @@ export async function openServices(config: Config, options: StartOptions & { rol
         if (owner) await context.rotation.stop();
         context.cleanup.stop();
         await mirrorSchedule.stop();
+        await setAdoptions.stop();
         await repositories.close();
         await store.close();
         await closeDatabase();

@@ -71,7 +71,7 @@ export function buildProgram(): Command {
   const set = program.command('set').description('package sets');
   set
     .command('create')
-    .description('create a package set from stored packages')
+    .description('create a package set from stored packages and packages of synced mirrors')
     .argument('<name>', 'the product line, e.g. billing (letters, digits and . _ + -)')
     .argument('<version>', 'a version never used before by this name, e.g. 4.2.0 (ordered as rpm orders versions)')
     .argument('[nevra...]', 'stored packages, as name-[epoch:]version-release.arch')
@@ -83,6 +83,8 @@ export function buildProgram(): Command {
     .option('--no-sources', 'do not add the source packages of the binaries')
     .option('--require-clean', 'refuse members with entry-check errors no exception waives')
     .option('--description <text>', 'what the set is, shown by set show')
+    .option('--wait <seconds>', 'wait this long for upstream members to be adopted (fetched, checked, signed)', '900')
+    .option('--no-wait', 'return at once; upstream members are adopted in the background (set show tells)')
     .action(async (name: string, version: string, nevras: string[], options: SetCreateOptions, command: Command) =>
       (await commands.set()).setCreateCommand(commandIo(command), name, version, nevras, options),
     );

@@ -1,6 +1,7 @@
 // Queries on package sets, their members and promotion history. SQL only, no policy.
 import type { Level } from '../../common/roles.ts';
 import type { Queryable } from './queryable.ts';
+import { insertPendingAdoptions, type PendingAdoptionRecord } from './set-pending-adoptions.ts';
 
 export interface SetRow {
   id: number;
@@ -66,6 +67,8 @@ export async function insertSet(
     packageIds: number[];
     includesSources?: boolean;
     unresolved?: UnresolvedRequirementRow[];
+    /** Upstream members not in the store yet: adopted in the background (sql/0022). */
+    pending?: PendingAdoptionRecord[];
   },
 ): Promise<SetRow> {
   const [row] = await sql<SetRow[]>`
@@ -75,6 +78,7 @@ export async function insertSet(
   await sql`
     insert into package_set_members (set_id, package_id)
     select ${row!.id}, unnest(${set.packageIds}::bigint[])`;
+  await insertPendingAdoptions(sql, row!.id, set.pending ?? []);
   await sql`update package_sets set sealed = true where id = ${row!.id}`;
   return row!;
 }

@@ -15,6 +15,8 @@ import { cachedPackage } from './proxy.ts';
 import { readPublicKeys, verifyDetachedSignature } from './repomd-signature.ts';
 
 export interface AdoptedPackage {
+  /** The stored package. */
+  packageId: number;
   nevra: string;
   mirror: string;
   status: 'created' | 'exists';
@@ -85,7 +87,7 @@ export async function adoptMirrorPackage(ctx: AppContext, mirror: MirrorRow, pkg
   await ctx.sql`
     insert into mirror_adoptions (package_id, mirror_name, pkgid) values (${result.package.id}, ${mirror.name}, ${pkg.pkgid})
     on conflict on constraint mirror_adoptions_pkey do nothing`;
-  return { nevra: result.package.nevra, mirror: mirror.name, status: result.status };
+  return { packageId: result.package.id, nevra: result.package.nevra, mirror: mirror.name, status: result.status };
 }
 
 /** The upstream's own OpenPGP header signature must verify with one of the mirror's keys. */

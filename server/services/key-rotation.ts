@@ -15,7 +15,7 @@ import type { SignedFile } from '../signing/package-signer.ts';
 import { renderPackageRepodata } from './package-repodata.ts';
 
 /** What the job needs: everything but itself. */
-export type RotationContext = Omit<AppContext, 'rotation' | 'metrics'>;
+export type RotationContext = Omit<AppContext, 'rotation' | 'metrics' | 'setAdoptions'>;
 
 export interface RotationStatus {
   /** elsewhere: another server on the database holds the job's lock (it runs there; tried again here later). */

@@ -5,6 +5,8 @@ import { RpmgateError } from '../../common/errors.ts';
 import { isLevel, levelRank, levels, type Level, type Role } from '../../common/roles.ts';
 import type { AppContext } from '../context.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
+import type { Queryable } from '../db/queryable.ts';
+import { listPendingAdoptions } from '../db/set-pending-adoptions.ts';
 import {
   findSet,
   insertPromotion,
@@ -64,6 +66,7 @@ export async function promoteSet(
     const set = await findSet(tx, name, version);
     if (!set) throw new RpmgateError('not_found', `no package set ${name}/${version}`);
     assertStepAllowed(set.level, target, `${name}/${version}`);
+    if (target !== 'obsolete') await refuseIncompleteSet(tx, set.id, `${name}/${version}`);
     // Compare-and-set on the level: of two concurrent promotions, one finds the set moved already.
     if (!(await updateSetLevel(tx, set.id, set.level, target))) {
       throw new RpmgateError('conflict', `package set ${name}/${version} was promoted by someone else meanwhile; read it again`);
@@ -74,6 +77,24 @@ export async function promoteSet(
   });
   await ctx.repositories.changed();
   return getSet(ctx.sql, name, version);
+}
+
+/**
+ * A level past integ promises hosts the whole set: one with upstream members not adopted yet (or
+ * refused) stays at integ (sql/0022 refuses it too).
+ */
+async function refuseIncompleteSet(sql: Queryable, setId: number, label: string): Promise<void> {
+  const missing = await listPendingAdoptions(sql, setId);
+  if (missing.length === 0) return;
+  const failed = missing.filter((row) => row.state === 'failed');
+  const sample = (rows: typeof missing) => rows.slice(0, 5).map((row) => row.nevra).join(', ') + (rows.length > 5 ? ', ...' : '');
+  const what =
+    failed.length > 0
+      ? `${failed.length} upstream member(s) were refused (${sample(failed)}): it can never be promoted; create a new version without them`
+      : `${missing.length} upstream member(s) are still being adopted (${sample(missing)}): promote it once \`rpmgate set show\` says it is complete`;
+  throw new RpmgateError('conflict', `${label} is not complete: ${what}`, {
+    pending: missing.map((row) => ({ nevra: row.nevra, mirror: row.mirror_name, state: row.state, lastError: row.last_error })),
+  });
 }
 
 function assertStepAllowed(from: Level, to: Level, label: string): void {

@@ -5,6 +5,10 @@
 // evaluated with common/rpm/richdep.ts. rpmlib() requires and weak (MISSINGOK) requires are skipped;
 // source packages' requires are build requirements and are not checked.
 //
+// With `mirrors`, the synced upstream packages are candidates too, from their metadata alone (nothing
+// is downloaded to resolve): a stored provider is always preferred, and among upstream ones the newest
+// build, then the mirror and NEVRA by name (deterministic). Their ids are negative (db/resolve-queries.ts).
+//
 // Built for big sets: satisfaction does not depend on who requires, so each distinct requirement is
 // checked once, against only the provides named by some requirement; who requires it is read only
 // when it stays unsatisfied. Then rounds to a fixpoint, each a handful of batched queries: the owners
@@ -48,6 +52,8 @@ export interface ResolveOptions {
   prefer?: 'proven' | 'newest';
   /** Never add a package below this level rank (integ 0 ... release 3). */
   minLevelRank?: number;
+  /** Also resolve among the mirrors' synced packages (and accept upstream packages among the members). */
+  mirrors?: boolean;
 }
 
 /** A package added to the set, and the requirement that pulled it in. */
@@ -56,6 +62,8 @@ export interface ResolvedPackage {
   nevra: string;
   /** The highest level it reached when it was chosen (levelRank order; -1 obsolete). */
   levelRank: number;
+  /** The mirror an upstream package comes from (not stored yet); null for a stored one. */
+  mirror: string | null;
   /** The package whose requirement pulled this one in (its nevra), and that requirement as rpm prints it. */
   reason: { requiredBy: string; requirement: string };
 }
@@ -100,7 +108,7 @@ export async function resolveSetDependencies(db: Queryable, memberIds: number[],
       for (const id of chosen) {
         const pkg = closure.addMember(id);
         round.push(id);
-        added.push({ id, nevra: pkg.nevra, levelRank: pkg.levelRank, reason: { requiredBy: requirer.nevra, requirement: need.text } });
+        added.push({ id, nevra: pkg.nevra, levelRank: pkg.levelRank, mirror: pkg.mirror, reason: { requiredBy: requirer.nevra, requirement: need.text } });
       }
     }
     if (round.length === 0) break;
@@ -118,6 +126,7 @@ interface PackageInfo {
   arch: string;
   isSource: boolean;
   levelRank: number;
+  mirror: string | null;
 }
 
 /** One distinct requirement of the set, and the packages requiring it. */
@@ -207,7 +216,7 @@ class SetClosure {
       for (const row of rows) this.indexProvide(row);
     }
     if (paths.size > 0) {
-      const rows = await findFileOwners(this.sql, [...paths]);
+      const rows = await findFileOwners(this.sql, [...paths], this.options.mirrors);
       for (const path of paths) this.fileOwners.set(path, []);
       for (const row of rows) this.fileOwners.get(row.path)!.push(row.package_id);
     }
@@ -235,7 +244,7 @@ class SetClosure {
         if (isPath(atom.name)) paths.add(atom.name);
       }
     }
-    const rows = await findProvidesByName(this.sql, [...names]);
+    const rows = await findProvidesByName(this.sql, [...names], this.options.mirrors);
     const candidates = new Set<number>();
     for (const row of rows) {
       candidates.add(row.package_id);
@@ -247,7 +256,7 @@ class SetClosure {
     const unknown = [...candidates].filter((id) => !this.packages.has(id));
     // Packages named like an atom provide it implicitly.
     const packageNames = [...names].filter((name) => !isPath(name));
-    this.addPackageRows(await findBinaryPackages(this.sql, { ids: unknown, names: packageNames }));
+    this.addPackageRows(await findBinaryPackages(this.sql, { ids: unknown, names: packageNames }, this.options.mirrors));
   }
 
   addMember(id: number): PackageInfo {
@@ -382,7 +391,7 @@ class SetClosure {
     for (const row of rows) {
       if (this.packages.has(row.id)) continue;
       const evr: Evr = { epoch: row.epoch, version: row.version, release: row.release };
-      this.packages.set(row.id, { id: row.id, nevra: row.nevra, evr, arch: row.arch, isSource: row.is_source, levelRank: row.level_rank });
+      this.packages.set(row.id, { id: row.id, nevra: row.nevra, evr, arch: row.arch, isSource: row.is_source, levelRank: row.level_rank, mirror: row.mirror });
       // rpmbuild writes "name = evr" among the provides; libsolv adds it when missing, and so does this.
       if (!row.is_source) this.indexProvide({ package_id: row.id, name: row.name, flags: RPMSENSE.EQUAL, evr: formatEvr(evr) });
     }
@@ -460,6 +469,10 @@ function archCompatible(requirerArch: string, candidateArch: string): boolean {
 
 /** Negative when `a` is the better candidate. */
 function preferCandidate(a: PackageInfo, b: PackageInfo, prefer: 'proven' | 'newest'): number {
+  // What the store holds first; an upstream build only when no stored one fits.
+  const upstream = Number(a.mirror !== null) - Number(b.mirror !== null);
+  if (upstream !== 0) return upstream;
+  if (a.mirror !== null && b.mirror !== null) return compareEvr(b.evr, a.evr) || compareText(a.mirror, b.mirror) || compareText(a.nevra, b.nevra);
   const live = Number(b.levelRank >= 0) - Number(a.levelRank >= 0);
   if (live !== 0) return live;
   if (prefer === 'proven' && a.levelRank !== b.levelRank) return b.levelRank - a.levelRank;

@@ -23,8 +23,8 @@ import {
   type SetRow,
   type UnresolvedRequirementRow,
 } from '../db/sets.ts';
-import { fetchFromMirrors } from '../mirrors/adopt.ts';
-import { adoptUpstreamProviders } from '../mirrors/resolve-upstream.ts';
+import { listPendingAdoptions, type PendingAdoptionRow } from '../db/set-pending-adoptions.ts';
+import { anyMirrorSynced, findUpstreamByIds, findUpstreamByNevra, findUpstreamSources, pendingRecord, type UpstreamPackageRow } from '../mirrors/upstream-members.ts';
 import { resolveSetDependencies } from './resolve.ts';
 import type { Principal } from './tokens.ts';
 
@@ -56,6 +56,8 @@ export interface SetDetail {
   added: { nevra: string; reason: string; level?: Level }[];
   /** Requirements no member satisfies, recorded when the set was created with allowUnresolved. */
   unresolved: UnresolvedRequirementRow[];
+  /** Upstream members not in the store yet (pending, or failed for good): not served until adopted. */
+  pending: PendingMember[];
 }
 
 /**
@@ -105,19 +107,11 @@ export function parseCreateSetRequest(body: Record<string, unknown>): CreateSetR
 }
 
 export async function createSet(ctx: AppContext, request: CreateSetRequest, creator: Principal): Promise<SetDetail> {
-  // Named upstream packages are adopted first (fetched, verified, checked on entry, signed, stored),
-  // with their sources: the set then holds ordinary stored packages and never depends on the upstream.
-  const upstream = await fetchFromMirrors(ctx, request.packages, creator);
-  if (upstream.refused.length > 0) {
-    throw new RpmgateError('unprocessable', `upstream packages refused: ${upstream.refused.slice(0, 5).map((r) => `${r.nevra} (${r.reason})`).join('; ')}`, {
-      refusedPackages: upstream.refused,
-    });
-  }
-  const fromMirrors = upstream.adopted.map((a) => ({ nevra: a.nevra, reason: `adopted from mirror ${a.mirror}` }));
-  // --resolve looks among the mirrors for what the store cannot satisfy (not under --min-level:
-  // an adopted package has reached no level). What it adopts, the resolution below finds stored.
-  const resolvedUpstream =
-    request.resolve && !request.minLevel ? await adoptUpstreamProviders(ctx, request.packages, { prefer: request.prefer }, creator) : null;
+  // Upstream packages (named, or picked by --resolve) are chosen from the mirrors' synced metadata and
+  // recorded as pending members; the set answers at once and the set-adoption job fetches, verifies,
+  // checks, signs and stores them in the background (Pulp's on_demand, Katello's sync tasks), so that
+  // the set soon stops depending on the upstream staying up.
+  const mirrors = await anyMirrorSynced(ctx.sql);
   const created = await ctx.sql.begin(async (tx) => {
     // One creation per product line at a time (the unique constraint backs up the exact case): the
     // version check below must see every version of the name.
@@ -127,41 +121,56 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
     }
     await refuseEqualVersion(tx, request.name, request.version);
     const named = await findPackagesByNevra(tx, request.packages);
-    if (named.length !== request.packages.length) {
-      const found = new Set(named.map((row) => row.nevra));
-      const unknown = request.packages.filter((nevra) => !found.has(nevra));
+    const found = new Set(named.map((row) => row.nevra));
+    const upstreamNamed = mirrors ? await findUpstreamByNevra(tx, request.packages.filter((nevra) => !found.has(nevra))) : new Map<string, UpstreamPackageRow>();
+    if (named.length + upstreamNamed.size !== request.packages.length) {
+      const unknown = request.packages.filter((nevra) => !found.has(nevra) && !upstreamNamed.has(nevra));
       throw new RpmgateError('unprocessable', `unknown packages: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`, {
         unknownPackages: unknown,
       });
     }
+    // Stored members by id; upstream ones by their negated mirror_packages id (db/resolve-queries.ts).
     const memberIds = new Set(named.map((row) => row.id));
-    const added: SetDetail['added'] = [...fromMirrors];
+    const upstreamIds = new Set([...upstreamNamed.values()].map((row) => row.id));
+    const added: SetDetail['added'] = [...upstreamNamed.values()].map((row) => ({ nevra: row.nevra, reason: `adopted from mirror ${row.mirror_name}` }));
 
-    const closure = await resolveSetDependencies(tx, [...memberIds], {
+    // --resolve looks among the mirrors for what the store cannot satisfy (not under --min-level: an
+    // upstream package has reached no level); resolution reads only metadata, so it stays here.
+    const closure = await resolveSetDependencies(tx, [...memberIds, ...[...upstreamIds].map((id) => -id)], {
       addMissing: request.resolve,
       prefer: request.prefer,
+      mirrors,
       ...(request.minLevel ? { minLevelRank: levelRank(request.minLevel) } : {}),
     });
     for (const pkg of closure.added) {
-      memberIds.add(pkg.id);
-      const mirror = resolvedUpstream?.adopted.get(pkg.nevra)?.mirror;
-      const reason = `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}${mirror ? ` (adopted from mirror ${mirror})` : ''}`;
-      added.push({ nevra: pkg.nevra, level: levelFromRank(pkg.levelRank), reason });
+      if (pkg.id > 0) memberIds.add(pkg.id);
+      else upstreamIds.add(-pkg.id);
+      const reason = `required by ${pkg.reason.requiredBy}: ${pkg.reason.requirement}${pkg.mirror ? ` (adopted from mirror ${pkg.mirror})` : ''}`;
+      added.push({ nevra: pkg.nevra, ...(pkg.mirror ? {} : { level: levelFromRank(pkg.levelRank) }), reason });
     }
     if (closure.unresolved.length > 0 && !request.allowUnresolved) {
       const sample = closure.unresolved.slice(0, 5).map((u) => `${u.nevra} requires ${u.requirement}`).join('; ');
-      const refused = resolvedUpstream?.refused ?? [];
-      const refusedNote = refused.length > 0 ? ` (upstream candidates refused: ${refused.slice(0, 3).map((r) => `${r.nevra}: ${r.reason}`).join('; ')})` : '';
-      throw new RpmgateError('unprocessable', `unresolved dependencies: ${sample}${closure.unresolved.length > 5 ? '; ...' : ''}${refusedNote}`, {
+      throw new RpmgateError('unprocessable', `unresolved dependencies: ${sample}${closure.unresolved.length > 5 ? '; ...' : ''}`, {
         unresolved: closure.unresolved,
-        ...(refused.length > 0 ? { refusedPackages: refused } : {}),
       });
     }
+    const upstream = new Map((await findUpstreamByIds(tx, [...upstreamIds])).map((row) => [row.nevra, row]));
     if (!request.noSources) {
       for (const source of await sourcesOfBinaries(tx, [...memberIds])) {
         if (memberIds.has(source.id)) continue;
         memberIds.add(source.id);
         added.push({ nevra: source.nevra, reason: 'source of a member' });
+      }
+      const sources = await findUpstreamSources(tx, [...upstream.values()]);
+      for (const source of sources.stored) {
+        if (memberIds.has(source.id)) continue;
+        memberIds.add(source.id);
+        added.push({ nevra: source.nevra, reason: 'source of a member' });
+      }
+      for (const source of sources.upstream) {
+        if (upstream.has(source.nevra)) continue;
+        upstream.set(source.nevra, source);
+        added.push({ nevra: source.nevra, reason: `source of a member (adopted from mirror ${source.mirror_name})` });
       }
     }
 
@@ -175,13 +184,39 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       packageIds: [...memberIds],
       includesSources: !request.noSources,
       unresolved,
+      pending: [...upstream.values()].map(pendingRecord),
     });
     await refreshPackageLevels(tx, [...memberIds]);
     await bumpRepoGeneration(tx, 'levels');
-    return { set, members: await listSetMembers(tx, set.id), history: [], added, unresolved };
+    const [members, pending] = await Promise.all([listSetMembers(tx, set.id), listPendingAdoptions(tx, set.id)]);
+    return { set, members, history: [], added, unresolved, pending: pending.map(pendingMemberView) };
   });
   await ctx.repositories.changed();
+  if (created.pending.length > 0) ctx.setAdoptions.kick();
   return created;
+}
+
+/** A member not in the store yet, as the set shows it. */
+export interface PendingMember {
+  nevra: string;
+  mirror: string;
+  /** pending: being fetched, retried while the upstream fails; failed: refused for good (never served). */
+  state: 'pending' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt: string | null;
+}
+
+function pendingMemberView(row: PendingAdoptionRow): PendingMember {
+  return {
+    nevra: row.nevra,
+    mirror: row.mirror_name,
+    state: row.state,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.state === 'pending' ? row.next_attempt_at.toISOString() : null,
+  };
 }
 
 /**
@@ -213,8 +248,13 @@ async function sourcesOfBinaries(sql: Queryable, packageIds: number[]) {
 export async function getSet(sql: Queryable, name: string, version: string): Promise<SetDetail> {
   const set = await findSet(sql, name, version);
   if (!set) throw new RpmgateError('not_found', `no package set ${name}/${version}`);
-  const [members, history, unresolved] = await Promise.all([listSetMembers(sql, set.id), listPromotions(sql, set.id), findSetUnresolved(sql, set.id)]);
-  return { set, members, history, added: [], unresolved };
+  const [members, history, unresolved, pending] = await Promise.all([
+    listSetMembers(sql, set.id),
+    listPromotions(sql, set.id),
+    findSetUnresolved(sql, set.id),
+    listPendingAdoptions(sql, set.id),
+  ]);
+  return { set, members, history, added: [], unresolved, pending: pending.map(pendingMemberView) };
 }
 
 /**

@@ -3,7 +3,9 @@
 // are verified against the vendor's key, checked on entry, signed by rpmgate, stored like uploads, with
 // their SRPMs in the set's source repository; Debian's dnf installs the mixed set with gpgcheck and
 // repo_gpgcheck against rpmgate's key. A package signed by another key, and one the entry checks refuse,
-// are refused and nothing is stored.
+// are refused and nothing is stored. Set members are adopted in the background: with the upstream down
+// the set answers at once with them pending, serves what is stored, cannot be promoted, and completes by
+// itself once the upstream is back; a member the entry checks refuse fails for good and is never served.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +14,9 @@ import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { rpmgate } from '../support/cli.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { toolsRequired } from '../support/requirements.ts';
+import { fetchPrimaryEntries } from '../support/served-repodata.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { setSettled, type SetWithPending } from '../support/set-adoption.ts';
 import { createVendorKey, makeUpstream, serveDirectory, type StaticServer, type Upstream, type VendorKey } from '../support/upstream-repo.ts';
 
 const availability = await dnfAvailable();
@@ -37,13 +41,16 @@ beforeAll(async () => {
   const policyDir = await mkdtemp(path.join(os.tmpdir(), 'rpmgate-policy-'));
   await writeFile(path.join(policyDir, 'policy.yaml'), 'deniedDependencies: ["rg-does-not-*"]\n');
   [server, fixtures, vendor, other] = await Promise.all([
-    startTestServer({ env: { RPMGATE_POLICY_FILE: path.join(policyDir, 'policy.yaml') } }),
+    startTestServer({ env: { RPMGATE_POLICY_FILE: path.join(policyDir, 'policy.yaml'), RPMGATE_MIRROR_RETRY_SECONDS: '1' } }),
     buildFixtures(),
     createVendorKey(),
     createVendorKey('Other Vendor <other@upstream.example>'),
   ]);
-  const binaries = [...upstreamBinaries.map((name) => fixtures.byName(name).path), fixtures.byName('rg-unsatisfiable').path];
-  const sources = upstreamBinaries.map((name) => fixtures.byName(`${name === 'rg-lib' ? 'rg-lib-2.1-1' : fixtures.byName(name).nevra.replace(/\.noarch$/, '')}.src`).path);
+  // rg-hello 2.0 (and its SRPM) is for the test that creates a set while the upstream is down.
+  const binaries = [...upstreamBinaries.map((name) => fixtures.byName(name).path), fixtures.byName('rg-unsatisfiable').path, fixtures.byName('rg-hello-2.0-1.noarch').path];
+  const sources = upstreamBinaries
+    .map((name) => fixtures.byName(`${name === 'rg-lib' ? 'rg-lib-2.1-1' : fixtures.byName(name).nevra.replace(/\.noarch$/, '')}.src`).path)
+    .concat(fixtures.byName('rg-hello-2.0-1.src').path);
   const binary = await makeUpstream({ rpms: binaries, compress: 'gz', signPackagesWith: vendor, signRepomdWith: vendor });
   const source = await makeUpstream({ rpms: sources, compress: 'gz', signPackagesWith: vendor, signRepomdWith: vendor });
   // An upstream whose metadata the vendor signs but whose package another key signed.
@@ -78,7 +85,8 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
     });
     expect(status, JSON.stringify(body)).toBe(201);
     for (const name of upstreamBinaries) expect(body.added).toContainEqual({ nevra: fixtures.byName(name).nevra, reason: 'adopted from mirror vendor' });
-    const { body: set } = await integ.get<{ members: { nevra: string }[] }>('/api/v1/sets/mixed/1');
+    const set = await setSettled(integ, 'mixed/1');
+    expect(set.complete, JSON.stringify(set.pending)).toBe(true);
     const members = set.members.map((m) => m.nevra);
     for (const name of upstreamBinaries) expect(members).toContain(fixtures.byName(name).nevra);
     expect(members).toContain('rg-app-1.0-1.src');
@@ -132,5 +140,66 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
     result = await rpmgate(server, server.adminToken, ['mirror', 'fetch', 'nothing-1-1.noarch']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/not in any mirror/);
+  });
+
+  it('with the upstream down, the set answers at once with its upstream members pending, serves what is stored, cannot be promoted, and completes when the upstream is back', async () => {
+    const integ = await server.clientFor('integ');
+    const upstreamNevra = fixtures.byName('rg-hello-2.0-1.noarch').nevra;
+    const uploaded = fixtures.byName('rg-epoch').nevra;
+    await https[0]!.stop();
+    await https[1]!.stop();
+    try {
+      const created = await rpmgate(server, await server.tokenFor('integ'), ['set', 'create', 'down', '1', upstreamNevra, uploaded, '--no-wait']);
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toMatch(/not complete: \d upstream member\(s\) not adopted yet/);
+      expect(created.stdout).toContain(`${upstreamNevra} from mirror vendor: pending`);
+      // The first attempt fails against the stopped upstream and is retried.
+      let set: SetWithPending;
+      for (;;) {
+        set = (await integ.get<SetWithPending>('/api/v1/sets/down/1')).body;
+        if (set.pending.some((m) => m.attempts > 0)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(set.complete).toBe(false);
+      const waiting = set.pending.find((m) => m.nevra === upstreamNevra)!;
+      expect(waiting.state).toBe('pending');
+      expect(waiting.lastError).toMatch(/127\.0\.0\.1|upstream|ECONNREFUSED|fetch failed/i);
+      expect(set.packages).toContain(uploaded);
+      expect(set.packages).not.toContain(upstreamNevra);
+      // The set's repository lists only what is stored: dnf never sees a package it cannot download.
+      const listed = (await fetchPrimaryEntries(`${server.url}/repo/set/down/1/`)).map((entry) => entry.name);
+      expect(listed).toEqual(['rg-epoch']);
+      const refused = await integ.request<{ detail: string }>('POST', '/api/v1/sets/down/1/promote', { json: { level: 'qa_ready' }, accept: [409] });
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toMatch(/not complete: 2 upstream member\(s\) are still being adopted/);
+    } finally {
+      await https[0]!.start();
+      await https[1]!.start();
+    }
+    const settled = await setSettled(integ, 'down/1', 30_000);
+    expect(settled.complete, JSON.stringify(settled.pending)).toBe(true);
+    expect(settled.packages).toEqual(expect.arrayContaining([uploaded, upstreamNevra, 'rg-hello-2.0-1.src']));
+    const listed = (await fetchPrimaryEntries(`${server.url}/repo/set/down/1/`)).map((entry) => entry.name).sort();
+    expect(listed).toEqual(['rg-epoch', 'rg-hello']);
+    const promoted = await integ.request<{ level: string }>('POST', '/api/v1/sets/down/1/promote', { json: { level: 'qa_ready' } });
+    expect(promoted.body.level).toBe('qa_ready');
+  });
+
+  it('a member the entry checks refuse fails for good: reported by set create and set show, never served, and the set stays at integ', async () => {
+    const refused = fixtures.byName('rg-unsatisfiable').nevra;
+    const uploaded = fixtures.byName('rg-epoch').nevra;
+    const token = await server.tokenFor('integ');
+    const created = await rpmgate(server, token, ['set', 'create', 'refused', '1', refused, uploaded, '--allow-unresolved']);
+    expect(created.code).toBe(1);
+    expect(created.stderr).toMatch(new RegExp(`refused/1 was created, but 1 upstream member\\(s\\) were refused: ${refused.replace(/[.^$]/g, '\\$&')}`));
+    const shown = await rpmgate(server, token, ['set', 'show', 'refused/1']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`${refused} from mirror vendor: failed`);
+    expect(await server.database.sql`select 1 from packages where nevra = ${refused}`).toHaveLength(0);
+    expect((await fetchPrimaryEntries(`${server.url}/repo/set/refused/1/`)).map((entry) => entry.name)).toEqual(['rg-epoch']);
+    const integ = await server.clientFor('integ');
+    const promote = await integ.request<{ detail: string }>('POST', '/api/v1/sets/refused/1/promote', { json: { level: 'qa_ready' }, accept: [409] });
+    expect(promote.status).toBe(409);
+    expect(promote.body.detail).toMatch(/were refused .*it can never be promoted/);
   });
 });

@@ -52,7 +52,7 @@ describe('versioned requires', () => {
     const result = await resolve([app]);
 
     expect(result.unresolved).toEqual([]);
-    expect(result.added).toEqual([{ id: foo2.id, nevra: 'ver-foo-2.0-1.x86_64', levelRank: 0, reason: { requiredBy: 'ver-app-1.0-1.x86_64', requirement: 'ver-foo >= 1.5' } }]);
+    expect(result.added).toEqual([{ id: foo2.id, nevra: 'ver-foo-2.0-1.x86_64', levelRank: 0, mirror: null, reason: { requiredBy: 'ver-app-1.0-1.x86_64', requirement: 'ver-foo >= 1.5' } }]);
   });
 
   it('respects an upper bound', async () => {
@@ -168,9 +168,9 @@ describe('closure', () => {
 
     expect(result.unresolved).toEqual([]);
     expect(result.added).toEqual([
-      { id: b.id, nevra: b.nevra, levelRank: 0, reason: { requiredBy: a.nevra, requirement: 'chain-b >= 1.0' } },
-      { id: d.id, nevra: d.nevra, levelRank: 0, reason: { requiredBy: b.nevra, requirement: '/usr/bin/chain-d' } },
-      { id: c.id, nevra: c.nevra, levelRank: 0, reason: { requiredBy: b.nevra, requirement: 'libchainc.so.2()(64bit)' } },
+      { id: b.id, nevra: b.nevra, levelRank: 0, mirror: null, reason: { requiredBy: a.nevra, requirement: 'chain-b >= 1.0' } },
+      { id: d.id, nevra: d.nevra, levelRank: 0, mirror: null, reason: { requiredBy: b.nevra, requirement: '/usr/bin/chain-d' } },
+      { id: c.id, nevra: c.nevra, levelRank: 0, mirror: null, reason: { requiredBy: b.nevra, requirement: 'libchainc.so.2()(64bit)' } },
     ]);
   });
 
@@ -291,8 +291,8 @@ describe('rich dependencies', () => {
 
     const result = await resolve([app]);
     expect(result.added).toEqual([
-      { id: a.id, nevra: a.nevra, levelRank: 0, reason: { requiredBy: app.nevra, requirement: '(and-a and and-b >= 2)' } },
-      { id: b.id, nevra: b.nevra, levelRank: 0, reason: { requiredBy: app.nevra, requirement: '(and-a and and-b >= 2)' } },
+      { id: a.id, nevra: a.nevra, levelRank: 0, mirror: null, reason: { requiredBy: app.nevra, requirement: '(and-a and and-b >= 2)' } },
+      { id: b.id, nevra: b.nevra, levelRank: 0, mirror: null, reason: { requiredBy: app.nevra, requirement: '(and-a and and-b >= 2)' } },
     ]);
   });
 

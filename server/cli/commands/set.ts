@@ -29,6 +29,16 @@ interface SetDocument {
   added: { nevra: string; reason: string; level?: string }[];
   /** Absent from servers older than sql/0020. */
   unresolved?: { nevra: string; requirement: string }[];
+  /** Upstream members not adopted yet (absent from servers older than sql/0022). */
+  pending?: PendingMember[];
+}
+
+interface PendingMember {
+  nevra: string;
+  mirror: string;
+  state: 'pending' | 'failed';
+  attempts: number;
+  lastError: string | null;
 }
 
 export interface SetCreateOptions {
@@ -40,7 +50,12 @@ export interface SetCreateOptions {
   description?: string;
   prefer?: string;
   minLevel?: string;
+  /** Seconds to wait for upstream members, or false (--no-wait). */
+  wait?: string | boolean;
 }
+
+/** How often `set create` asks whether the upstream members are in. */
+const adoptionPollMs = 1000;
 
 export async function setCreateCommand(io: CommandIo, name: string, version: string, nevras: string[], options: SetCreateOptions) {
   const packages = [...nevras, ...(options.from ? await readPackageList(options.from) : [])];
@@ -57,12 +72,56 @@ export async function setCreateCommand(io: CommandIo, name: string, version: str
     ...(options.prefer ? { prefer: options.prefer } : {}),
     ...(options.minLevel ? { minLevel: options.minLevel } : {}),
   }, { expect: setDocumentShape });
-  io.out.result(body, () => {
-    const lines = [`created ${body.id} at ${body.level} with ${body.packages.length} package(s)`];
+  const waitSeconds = options.wait === false ? 0 : parseWait(options.wait);
+  const set = waitSeconds > 0 && (body.pending ?? []).length > 0 ? await waitForAdoption(io, body, waitSeconds) : body;
+  io.out.result({ ...set, added: body.added }, () => {
+    const lines = [`created ${set.id} at ${set.level} with ${set.packages.length} package(s)`];
     for (const added of body.added) lines.push(`  added ${added.nevra} (${added.level ? `level ${added.level}; ` : ''}${added.reason})`);
-    lines.push(...describeUnresolved(body, 'left unresolved (--allow-unresolved; recorded with the set)'));
+    lines.push(...describeUnresolved(set, 'left unresolved (--allow-unresolved; recorded with the set)'));
+    lines.push(...describePending(set));
     return lines.join('\n');
   });
+  const failed = (set.pending ?? []).filter((member) => member.state === 'failed');
+  if (failed.length > 0) {
+    throw new RpmgateError('unprocessable', `${set.id} was created, but ${failed.length} upstream member(s) were refused: ${failed.slice(0, 3).map((m) => `${m.nevra} (${m.lastError})`).join('; ')}`);
+  }
+  if (waitSeconds > 0 && (set.pending ?? []).length > 0) {
+    throw new RpmgateError('upstream_timeout', `${set.id} was created, but ${set.pending!.length} upstream member(s) were not adopted within ${waitSeconds} s; \`rpmgate set show ${set.id}\` tells when it is complete`);
+  }
+}
+
+function parseWait(value: string | boolean | undefined): number {
+  if (value === undefined || value === true) return 900;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new RpmgateError('usage', `--wait takes a number of seconds, not "${value}"`);
+  return seconds;
+}
+
+/** Polls the set until no member is pending (or one failed), at most `seconds`. */
+async function waitForAdoption(io: CommandIo, created: SetDocument, seconds: number): Promise<SetDocument> {
+  const deadline = Date.now() + seconds * 1000;
+  let set = created;
+  let reported = -1;
+  while (Date.now() < deadline) {
+    const pending = (set.pending ?? []).filter((member) => member.state === 'pending');
+    if (pending.length === 0) break;
+    if (pending.length !== reported) {
+      io.out.progress(`${set.id}: adopting ${pending.length} upstream member(s) (fetched, verified, checked, signed)...`);
+      reported = pending.length;
+    }
+    await new Promise((resolve) => setTimeout(resolve, adoptionPollMs));
+    set = await fetchSet(io, set.id);
+  }
+  return set;
+}
+
+function describePending(set: SetDocument): string[] {
+  const pending = set.pending ?? [];
+  if (pending.length === 0) return [];
+  return [
+    `not complete: ${pending.length} upstream member(s) not adopted yet (not served until they are):`,
+    ...pending.map((m) => `  ${m.nevra} from mirror ${m.mirror}: ${m.state}${m.attempts > 0 ? `, ${m.attempts} attempt(s)` : ''}${m.lastError ? ` (${m.lastError})` : ''}`),
+  ];
 }
 
 function describeUnresolved(set: SetDocument, title: string): string[] {
@@ -106,6 +165,8 @@ export async function setShowCommand(io: CommandIo, reference: string) {
     ];
     const unresolved = describeUnresolved(set, 'unresolved when created (--allow-unresolved)');
     if (unresolved.length > 0) lines.push('', ...unresolved);
+    const pending = describePending(set);
+    if (pending.length > 0) lines.push('', ...pending);
     if (set.history.length > 0) {
       lines.push('', 'history:');
       for (const step of set.history) lines.push(`  ${step.at}  ${step.from} -> ${step.to}  by ${step.by}${step.comment ? `: ${step.comment}` : ''}`);

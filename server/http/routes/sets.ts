@@ -132,5 +132,7 @@ export function setDetailView(detail: SetDetail) {
     added: detail.added,
     /** Requirements left unresolved at creation (--allow-unresolved), for the record. */
     unresolved: detail.unresolved,
+    complete: detail.pending.length === 0,
+    pending: detail.pending,
   };
 }

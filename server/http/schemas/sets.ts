@@ -80,6 +80,20 @@ export const setDetail = setSummary
       z.object({ from: levelOrObsolete, to: levelOrObsolete, by: z.string(), at: z.string().openapi({ format: 'date-time' }), comment: z.string().nullable() }),
     ),
     added: z.array(z.object({ nevra: z.string(), reason: z.string(), level: levelOrObsolete.optional() })).openapi({ description: 'what resolution or source tying added beyond the packages named' }),
+    unresolved: z.array(z.object({ nevra: z.string(), requirement: z.string() })).openapi({ description: 'requirements left unresolved at creation (allowUnresolved)' }),
+    complete: z.boolean().openapi({ description: 'every member is in the store and served (no pending or failed upstream member)' }),
+    pending: z
+      .array(
+        z.object({
+          nevra: z.string(),
+          mirror: z.string(),
+          state: z.enum(['pending', 'failed']),
+          attempts: z.number().int(),
+          lastError: z.string().nullable(),
+          nextAttemptAt: z.string().openapi({ format: 'date-time' }).nullable(),
+        }),
+      )
+      .openapi({ description: 'upstream members not adopted yet: pending (fetched in the background, retried while the upstream fails) or failed for good (refused; never served, and the set cannot be promoted)' }),
   })
   .openapi('SetDetail');
 /** DELETE of a set or a package: an optional comment for the audit record. */
