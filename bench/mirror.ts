@@ -1,9 +1,11 @@
 // npm run bench:mirror [-- --packages 60000]: a synthetic upstream of N packages (primary, filelists and
 // other as createrepo_c writes them, rendered by rpmgate's createrepo_c-exact renderers from the bench
-// corpus, gzip), served by nginx on loopback; rpmgate syncs it (first, then incremental after 1% of the
-// packages changed), in this process against a fresh embedded server, with the peak RSS of the sync alone
-// (VmHWM reset through /proc/self/clear_refs before each); dnf makecache of the same upstream for the
-// comparison the issue asks for.
+// corpus, gzip), served by nginx on loopback; an `rpmgate serve` process (one worker, embedded database)
+// syncs it (first, then incremental after 1% of the packages changed), with the server process's peak
+// RSS during each (VmHWM, reset through /proc/PID/clear_refs before each); dnf makecache of the same upstream for the
+// comparison the issue asks for; then `set create --resolve` of 200 upstream packages against the synced
+// metadata (the answer: resolution across store and mirror, the set recorded with its members pending;
+// the synthetic upstream has metadata only, so their adoption is not part of the measure).
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, writeFileSync } from 'node:fs';
@@ -18,10 +20,9 @@ import { documentHead, documentTail, type RepodataKind } from '../common/repodat
 import { renderRepomd, type RepomdRecord } from '../common/repodata/repomd.ts';
 import { renderPackageRepodata } from '../server/services/package-repodata.ts';
 import { benchPackage } from './support/corpus.ts';
+import { formatNevra } from '../common/rpm/nevra.ts';
 import { ApiClient } from '../common/http-client.ts';
-import { readConfig } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
-import { startServer } from '../server/runtime.ts';
+import { exited, freePort, startServeProcess, stopLeftoverPostgres } from '../test/support/serve-process.ts';
 import { createDnfRoot } from '../test/support/dnf-root.ts';
 
 const exec = promisify(execFile);
@@ -85,16 +86,16 @@ http { access_log off; sendfile on; server { listen 127.0.0.1:${port}; root ${di
   return { url: `http://127.0.0.1:${port}/`, stop: async () => void child.kill('SIGTERM') };
 }
 
-function resetPeak(): void {
+function resetPeak(pid: number): void {
   try {
-    writeFileSync('/proc/self/clear_refs', '5');
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
   } catch {
     /* not Linux: the peak covers the whole run */
   }
 }
 
-async function peakRssMb(): Promise<number> {
-  const status = await readFile('/proc/self/status', 'utf8');
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
@@ -111,23 +112,24 @@ async function main(): Promise<void> {
     const nginx = await startNginx(dir, work);
     const adminToken = randomBytes(16).toString('hex');
     const dataDir = path.join(work, 'data');
-    const server = await startServer(readConfig({ PORT: '0', RPMGATE_DATA_DIR: dataDir, RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off' }), { log: createLogger(false) });
+    const server = await startServeProcess({ dataDir, port: await freePort(), env: { RPMGATE_ADMIN_TOKEN: adminToken, RPMGATE_RPMLINT: 'off', RPMGATE_WORKERS: '1' } });
+    const pid = server.child.pid!;
     const admin = new ApiClient({ server: server.url, token: adminToken, timeoutMs: 3_600_000 });
     try {
       await admin.post('/api/v1/mirrors', { name: 'bench', baseurl: nginx.url });
-      resetPeak();
+      resetPeak(pid);
       t = Date.now();
       const first = await admin.post<{ packages: number }>('/api/v1/mirrors/bench/sync', undefined);
       const firstSeconds = (Date.now() - t) / 1000;
-      const firstPeak = await peakRssMb();
+      const firstPeak = await peakRssMb(pid);
       rows.push(['first sync', `${firstSeconds.toFixed(1)} s (${first.body.packages} packages)`, `${firstPeak.toFixed(0)} MB`]);
 
       await writeUpstream(dir, count - Math.floor(count / 100));
-      resetPeak();
+      resetPeak(pid);
       t = Date.now();
       const second = await admin.post<{ added: number; removed: number }>('/api/v1/mirrors/bench/sync', undefined);
       const secondSeconds = (Date.now() - t) / 1000;
-      rows.push(['incremental sync (1% changed)', `${secondSeconds.toFixed(1)} s (${second.body.added} added, ${second.body.removed} removed; ${((secondSeconds / firstSeconds) * 100).toFixed(0)}% of first)`, `${(await peakRssMb()).toFixed(0)} MB`]);
+      rows.push(['incremental sync (1% changed)', `${secondSeconds.toFixed(1)} s (${second.body.added} added, ${second.body.removed} removed; ${((secondSeconds / firstSeconds) * 100).toFixed(0)}% of first)`, `${(await peakRssMb(pid)).toFixed(0)} MB`]);
 
       const root = await createDnfRoot();
       try {
@@ -138,11 +140,31 @@ async function main(): Promise<void> {
         await root.stopGpgAgents();
         await root.cleanup();
       }
+
+      // 200 packages spread over the corpus, unchanged by the incremental sync.
+      const step = Math.floor((count * 0.99) / 200);
+      const named = Array.from({ length: 200 }, (_, k) => formatNevra(benchPackage(k * step)));
+      t = Date.now();
+      const created = await admin.post<{ packages: string[]; pending: unknown[]; added: { reason: string }[] }>('/api/v1/sets', {
+        name: 'bench',
+        version: '1',
+        packages: named,
+        resolve: true,
+        allowUnresolved: true,
+      });
+      const resolveSeconds = (Date.now() - t) / 1000;
+      rows.push([
+        'set create --resolve, 200 upstream packages named',
+        `${resolveSeconds.toFixed(2)} s (${created.body.added.filter((a) => a.reason.startsWith('required by')).length} more added by resolution; ${created.body.pending.length} members pending adoption)`,
+        `${(await peakRssMb(pid)).toFixed(0)} MB`,
+      ]);
     } finally {
-      await server.close();
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+      stopLeftoverPostgres(dataDir);
       await nginx.stop();
     }
-    console.log(`\n| measure (${count} packages) | time | peak RSS (bench process: server + sync) |\n|---|---|---|`);
+    console.log(`\n| measure (${count} packages) | time | peak RSS of the server process |\n|---|---|---|`);
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   } finally {
     await rm(work, { recursive: true, force: true });

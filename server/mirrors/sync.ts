@@ -12,6 +12,7 @@ import { iterateRepodata, parseRepomd, type ParsedRepomd } from '../../common/re
 import type { AppContext } from '../context.ts';
 import { findKnownPkgids, insertMirrorPackages, recordSyncFailure, type MirrorPart, type MirrorRow } from '../db/mirrors.ts';
 import type { Queryable } from '../db/queryable.ts';
+import { collectGarbage } from '../ops/full-gc.ts';
 import { decompressStream } from './decompress.ts';
 import { mirrorPackageRecord, type MirrorPackageRecord } from './primary-record.ts';
 import { splitPrimary, wrapPackages, type PrimaryDocumentHead, type PrimaryPackageText } from './primary-split.ts';
@@ -21,6 +22,12 @@ import { downloadVerified, fetchUpstreamBytes, upstreamUrl } from './upstream.ts
 const repomdLimit = 16 * 1024 * 1024;
 const metadataLimit = 4 * 1024 * 1024 * 1024;
 const batchSize = 500;
+/**
+ * A full collection after this many packages seen (a package parsed and inserted counts four) keeps
+ * the sync's peak RSS near the server's own (ops/full-gc.ts); each costs a few milliseconds.
+ */
+const packagesPerCollection = 5000;
+const parsedWeight = 4;
 /** Record types the proxy serves and a sync fetches; sqlite databases and zchunk files are skipped (dnf uses neither from a plain baseurl). */
 const skippedTypes = /(_db|_zck)$/;
 
@@ -152,6 +159,7 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
   let head: PrimaryDocumentHead | null = null;
   let batch: PrimaryPackageText[] = [];
   let added = 0;
+  let sinceCollection = 0;
   const flush = async () => {
     const pkgids = [...new Set(batch.map((pkg) => pkg.pkgid))];
     const fresh = await tx<{ pkgid: string }[]>`
@@ -166,6 +174,7 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
     for await (const entry of iterateRepodata('primary', wrapPackages(head!, unknown))) records.push(mirrorPackageRecord(entry));
     await insertMirrorPackages(tx, mirror.id, records);
     added += records.length;
+    sinceCollection += records.length * (parsedWeight - 1);
   };
   for await (const pkg of splitPrimary(source, (found) => (head = found))) {
     const isSource = pkg.arch === 'src' || pkg.arch === 'nosrc';
@@ -174,6 +183,10 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
     if (!isSource && mirror.arches && pkg.arch !== 'noarch' && !mirror.arches.includes(pkg.arch)) continue;
     batch.push(pkg);
     if (batch.length >= batchSize) await flush();
+    if (++sinceCollection >= packagesPerCollection) {
+      collectGarbage();
+      sinceCollection = 0;
+    }
   }
   if (batch.length > 0) await flush();
   return added;
