@@ -40,6 +40,8 @@ export interface RunningServer {
   context: AppContext;
   /** The warm repomd.xml path in front of the app (its count of answers shows it in tests). */
   fastPath: FastPath;
+  /** The HTTP listener itself (tests watch what it answers). */
+  httpServer: Server;
   /** DATA_DIR/initial-admin-token when this start wrote it (a first start without any admin), else null. */
   initialAdminTokenFile: string | null;
   close(): Promise<void>;
@@ -243,6 +245,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     url: listener.url,
     context: services.context,
     fastPath: listener.fastPath,
+    httpServer: listener.server,
     initialAdminTokenFile: services.initialAdminTokenFile,
     close: async () => {
       await services.context.rotation.stop();

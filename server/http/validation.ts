@@ -101,3 +101,8 @@ export function jsonRequest<T extends z.ZodType>(schema: T) {
 export function optionalJsonRequest<T extends z.ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: false } as const;
 }
+
+/** A JSON answer as createRoute documents it. */
+export function jsonContent<T extends z.ZodType>(schema: T) {
+  return { 'application/json': { schema } } as const;
+}

@@ -3,6 +3,7 @@
 // the commit). What the rules forbid is a 409 that says why: a set that was ever released, a package a
 // set holds (naming the sets).
 import { RpmgateError } from '../../common/errors.ts';
+import type { Level } from '../../common/roles.ts';
 import type { AppContext } from '../context.ts';
 import { findPackageDetail } from '../db/packages.ts';
 import { findSet } from '../db/sets.ts';
@@ -11,7 +12,7 @@ import type { Principal } from './tokens.ts';
 
 export interface DeletedSetView {
   deleted: string;
-  level: string;
+  level: Level;
 }
 
 export async function deleteSetByName(ctx: AppContext, name: string, version: string, by: Principal, comment?: string): Promise<DeletedSetView> {

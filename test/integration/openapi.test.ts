@@ -6,7 +6,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/http/app.ts';
+import { ResponseConformance } from '../support/openapi-conformance.ts';
 import { buildSmallRpms } from '../support/small-rpms.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -50,6 +53,20 @@ describe('GET /api/v1/openapi.json', () => {
     expect(answered.size).toBeGreaterThan(25);
     expect([...answered].filter((route) => !documented.has(route))).toEqual([]);
     expect([...documented].filter((route) => !answered.has(route))).toEqual([]);
+  });
+
+  it('gives a schema for the success answers of every operation, so that the answers can be checked against it', () => {
+    const withoutSchema: string[] = [];
+    for (const [pathName, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item as Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>)) {
+        if (!methods.includes(method)) continue;
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (!/^2/.test(status)) continue;
+          if (!Object.values(response.content ?? {}).some((media) => media.schema !== undefined)) withoutSchema.push(`${method} ${pathName} ${status}`);
+        }
+      }
+    }
+    expect(withoutSchema).toEqual([]);
   });
 
   it('describes the problem answers of every operation', () => {
@@ -122,5 +139,29 @@ describe('real answers fit the documented schemas', () => {
     expect((await expectDocumented(await call('GET', '/api/v1/sets', null), '/api/v1/sets', 'get')) as { status: number }).toMatchObject({ status: 401 });
     expect((await expectDocumented(await call('GET', '/api/v1/tokens', created.token), '/api/v1/tokens', 'get')) as { status: number }).toMatchObject({ status: 403 });
     expect((await expectDocumented(await call('GET', '/api/v1/sets/openapi/9.9', created.token), '/api/v1/sets/{name}/{version}', 'get')) as { status: number }).toMatchObject({ status: 404 });
+  });
+
+  it('every answer of every integration test server is checked the same way, and a wrong one is caught', async () => {
+    // This server's answers so far (tokens, sets, promotion, problems) were all checked and fit.
+    expect(server.conformance!.checked).toBeGreaterThan(5);
+    expect(server.conformance!.violations).toEqual([]);
+    // A server answering what the document does not promise is reported.
+    const conformance = ResponseConformance.of(server.server.context);
+    const liar = createServer((req, res) => {
+      if (req.url === '/api/v1/sets') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ name: 'x' }]));
+      else res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+    });
+    conformance.watch(liar);
+    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+      await (await fetch(`${base}/api/v1/sets`)).text();
+      await (await fetch(`${base}/api/v1/tokens`)).text();
+    } finally {
+      await new Promise((resolve) => liar.close(resolve));
+    }
+    expect(conformance.violations).toHaveLength(2);
+    expect(conformance.violations[0]).toMatch(/^GET \/api\/v1\/sets 200 application\/json \(documented as \/api\/v1\/sets\): \/0 must have required property/);
+    expect(conformance.violations[1]).toMatch(/^GET \/api\/v1\/tokens 202 .*status 202 is not documented/);
   });
 });

@@ -11,6 +11,7 @@ import type { Database } from '../../server/db/connect.ts';
 import { createLogger, type Logger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/runtime.ts';
 import { createTestDatabase } from './database.ts';
+import { ResponseConformance } from './openapi-conformance.ts';
 
 export interface TestServer {
   url: string;
@@ -22,6 +23,8 @@ export interface TestServer {
   /** A client holding a fresh token of that role. */
   clientFor(role: Role, name?: string): Promise<ApiClient>;
   tokenFor(role: Role, name?: string): Promise<string>;
+  /** What checks its /api/v1 answers against the OpenAPI document (null when turned off). */
+  conformance: ResponseConformance | null;
   /** Stops the HTTP server and starts it again on the same database and data dir. */
   restart(): Promise<void>;
   /** Stops the HTTP server only (an outage); start() brings it back on the same port. */
@@ -38,6 +41,8 @@ export interface TestServerOptions {
   database?: Database;
   /** The cleanup job's clock. */
   clock?: () => Date;
+  /** Check every /api/v1 answer against the OpenAPI document (default on; close() fails on a mismatch). */
+  checkResponses?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -51,6 +56,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const log = options.log ?? createLogger(Boolean(process.env.RPMGATE_LOG));
   let server = await startServer(config, { log, database, clock: options.clock });
   let running = true;
+  const conformance = options.checkResponses === false ? null : ResponseConformance.of(server.context);
+  conformance?.watch(server.httpServer);
   const port = () => Number(new URL(server.url).port);
 
   const test: TestServer = {
@@ -59,6 +66,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     dataDir,
     adminToken,
+    conformance,
     get server() {
       return server;
     },
@@ -84,12 +92,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async start() {
       if (running) return;
       server = await startServer({ ...config, port: port() }, { log, database, clock: options.clock });
+      conformance?.watch(server.httpServer);
       running = true;
     },
     async close() {
       if (running) await server.close();
       if (ownsDatabase) await database.close();
       await rm(dataDir, { recursive: true, force: true });
+      if (conformance && conformance.violations.length > 0) {
+        throw new Error(`answers that do not fit the OpenAPI document (test/support/openapi-conformance.ts):\n${conformance.report()}`);
+      }
     },
   };
   return test;

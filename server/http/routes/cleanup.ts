@@ -3,8 +3,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { allow } from '../auth.ts';
-import { cleanupQuery, cleanupRunBody } from '../schemas/cleanup.ts';
-import { apiRouter, noQuery, optionalJsonRequest } from '../validation.ts';
+import { cleanupPreviewAnswer, cleanupQuery, cleanupRunAnswer, cleanupRunBody } from '../schemas/cleanup.ts';
+import { apiRouter, jsonContent, noQuery, optionalJsonRequest } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 
@@ -15,7 +15,7 @@ export function cleanupRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...readRoles)],
     request: { query: cleanupQuery },
-    responses: { 200: { description: 'pending warnings, what is due, what would be warned or spared, and bytes given back' } },
+    responses: { 200: { description: 'pending warnings, what is due, what would be warned or spared, and bytes given back', content: jsonContent(cleanupPreviewAnswer) } },
   });
   routes.openapi(preview, async (c) => {
     const { now, limit } = c.req.valid('query');
@@ -27,7 +27,7 @@ export function cleanupRoutes(ctx: AppContext) {
     path: '/run',
     middleware: [allow('admin')],
     request: { query: noQuery, body: optionalJsonRequest(cleanupRunBody) },
-    responses: { 200: { description: 'what the run deleted, warned, withdrew and gave back' } },
+    responses: { 200: { description: 'what the run deleted, warned, withdrew and gave back', content: jsonContent(cleanupRunAnswer) } },
   });
   routes.openapi(run, async (c) => c.json(await ctx.cleanup.run()));
   return routes;

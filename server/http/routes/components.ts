@@ -5,8 +5,8 @@ import type { AppContext } from '../../context.ts';
 import { componentUsage } from '../../services/components.ts';
 import { evrString } from '../../services/conformance.ts';
 import { allow } from '../auth.ts';
-import { componentParams, componentUsageQuery } from '../schemas/hosts.ts';
-import { apiRouter } from '../validation.ts';
+import { componentParams, componentUsage as componentUsageAnswer, componentUsageQuery } from '../schemas/hosts.ts';
+import { apiRouter, jsonContent } from '../validation.ts';
 import { fleetReadRoles } from './hosts.ts';
 
 export function componentRoutes(ctx: AppContext) {
@@ -16,7 +16,7 @@ export function componentRoutes(ctx: AppContext) {
     path: '/{name}/usage',
     middleware: [allow(...fleetReadRoles)],
     request: { params: componentParams, query: componentUsageQuery },
-    responses: { 200: { description: 'the versions hosts run (with up to limit hosts each) and the sets that hold the package' } },
+    responses: { 200: { description: 'the versions hosts run (with up to limit hosts each) and the sets that hold the package', content: jsonContent(componentUsageAnswer) } },
   });
   routes.openapi(usageRoute, async (c) => {
     const usage = await componentUsage(ctx.sql, c.req.valid('param').name, { hostsPerVersion: c.req.valid('query').limit });

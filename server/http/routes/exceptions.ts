@@ -7,8 +7,9 @@ import { recheckStore } from '../../checks/recheck.ts';
 import type { AppContext } from '../../context.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { exceptionParams, grantExceptionBody, recheckBody } from '../schemas/exceptions.ts';
-import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
+import { z } from '@hono/zod-openapi';
+import { exceptionAnswer, exceptionParams, grantExceptionBody, recheckAnswer, recheckBody } from '../schemas/exceptions.ts';
+import { apiRouter, jsonContent, jsonRequest, noQuery } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 const grantRoles = exceptionGrantRoles;
@@ -21,7 +22,7 @@ export function exceptionRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...grantRoles), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(grantExceptionBody) },
-    responses: { 201: { description: 'the exception, active from now' } },
+    responses: { 201: { description: 'the exception, active from now', content: jsonContent(exceptionAnswer) } },
   });
   routes.openapi(grant, async (c) => {
     const body = c.req.valid('json');
@@ -35,7 +36,7 @@ export function exceptionRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...readRoles)],
     request: { query: noQuery },
-    responses: { 200: { description: 'exceptions not removed, newest first, each with its state (active or expired)' } },
+    responses: { 200: { description: 'exceptions not removed, newest first, each with its state (active or expired)', content: jsonContent(z.array(exceptionAnswer)) } },
   });
   routes.openapi(list, async (c) => c.json((await listExceptions(ctx.sql)).map(exceptionView)));
 
@@ -44,7 +45,7 @@ export function exceptionRoutes(ctx: AppContext) {
     path: '/{id}',
     middleware: [allow(...grantRoles)],
     request: { params: exceptionParams, query: noQuery },
-    responses: { 200: { description: 'the removed exception' } },
+    responses: { 200: { description: 'the removed exception', content: jsonContent(exceptionAnswer) } },
   });
   routes.openapi(remove, async (c) => {
     const { id } = c.req.valid('param');
@@ -63,7 +64,7 @@ export function recheckRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(recheckBody) },
-    responses: { 200: { description: 'what the checks say today: packages that would now be refused; nothing is deleted' } },
+    responses: { 200: { description: 'what the checks say today: packages that would now be refused; nothing is deleted', content: jsonContent(recheckAnswer) } },
   });
   routes.openapi(run, async (c) => c.json(await recheckStore(ctx, { dryRun: c.req.valid('json').dryRun === true })));
   return routes;

@@ -12,8 +12,8 @@ import { driftView } from '../../services/conformance.ts';
 import { enrollHost, findHosts, getHost, recordHostReport, type HostDetail, type ReportOutcome } from '../../services/hosts.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { enrollBody, hostParams, hostQuery, listHostsQuery, reportBody, reportHeaders } from '../schemas/hosts.ts';
-import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
+import { enrollBody, enrolledHost, hostDetail, hostList, hostParams, hostQuery, hostReportAnswer, listHostsQuery, reportBody, reportHeaders } from '../schemas/hosts.ts';
+import { apiRouter, jsonContent, jsonRequest, noQuery } from '../validation.ts';
 
 /** People read the fleet; agents only write their own host. */
 export const fleetReadRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
@@ -35,7 +35,10 @@ export function hostRoutes(ctx: AppContext) {
     path: '/report',
     middleware: [allow('agent'), limitReport],
     request: { query: noQuery, headers: reportHeaders, body: jsonRequest(reportBody) },
-    responses: { 200: { description: 'the host as recorded, with its drift' }, 201: { description: "the host's first report, recorded" } },
+    responses: {
+      200: { description: 'the host as recorded, with its drift', content: jsonContent(hostReportAnswer) },
+      201: { description: "the host's first report, recorded", content: jsonContent(hostReportAnswer) },
+    },
   });
   // The body is validated by parseHostReport in the service, not by the schema (see reportBody):
   // the route is registered without it, and documented with it.
@@ -56,7 +59,7 @@ export function hostRoutes(ctx: AppContext) {
     path: '/enroll',
     middleware: [allow('enrollment', 'admin'), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(enrollBody) },
-    responses: { 201: { description: "the host's own agent token, shown once" } },
+    responses: { 201: { description: "the host's own agent token, shown once", content: jsonContent(enrolledHost) } },
   });
   routes.openapi(enroll, async (c) => c.json(await enrollHost(ctx.sql, c.req.valid('json'), c.get('principal')!), 201));
 
@@ -65,7 +68,7 @@ export function hostRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...fleetReadRoles)],
     request: { query: listHostsQuery },
-    responses: { 200: { description: 'the hosts with their conformance, and how many match in all' } },
+    responses: { 200: { description: 'the hosts with their conformance, and how many match in all', content: jsonContent(hostList) } },
   });
   routes.openapi(list, async (c) => {
     const query = c.req.valid('query');
@@ -84,7 +87,7 @@ export function hostRoutes(ctx: AppContext) {
     path: '/{machineId}',
     middleware: [allow(...fleetReadRoles)],
     request: { params: hostParams, query: hostQuery },
-    responses: { 200: { description: 'the host, its conformance and history' } },
+    responses: { 200: { description: 'the host, its conformance and history', content: jsonContent(hostDetail) } },
   });
   routes.openapi(show, async (c) => {
     const query = c.req.valid('query');

@@ -8,8 +8,8 @@ import { allow } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { fileResponse } from '../file-response.ts';
 import { jsonBody } from '../json-body.ts';
-import { addKeyBody, emptyBody, keyParams } from '../schemas/keys.ts';
-import { apiRouter, jsonRequest, noQuery, optionalJsonRequest } from '../validation.ts';
+import { activationAnswer, addKeyBody, emptyBody, keyInfo, keyParams, keysAnswer } from '../schemas/keys.ts';
+import { apiRouter, jsonContent, jsonRequest, noQuery, optionalJsonRequest } from '../validation.ts';
 
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
 
@@ -28,7 +28,7 @@ export function keyRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...readRoles)],
     request: { query: noQuery },
-    responses: { 200: { description: 'the current key, every key and the re-signing job' } },
+    responses: { 200: { description: 'the current key, every key and the re-signing job', content: jsonContent(keysAnswer) } },
   });
   routes.openapi(list, (c) => c.json({ current: ctx.keyring.current().info, keys: ctx.keyring.list(), rotation: ctx.rotation.current() }));
 
@@ -37,7 +37,7 @@ export function keyRoutes(ctx: AppContext) {
     path: '/',
     middleware: [admin, jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(addKeyBody) },
-    responses: { 201: { description: 'the added key, published beside the current one' } },
+    responses: { 201: { description: 'the added key, published beside the current one', content: jsonContent(keyInfo) } },
   });
   routes.openapi(add, async (c) => {
     const body = c.req.valid('json');
@@ -53,7 +53,7 @@ export function keyRoutes(ctx: AppContext) {
     path: '/{fingerprint}/activate',
     middleware: [admin],
     request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
-    responses: { 202: { description: 'the key is current; the re-signing job has started' } },
+    responses: { 202: { description: 'the key is current; the re-signing job has started', content: jsonContent(activationAnswer) } },
   });
   routes.openapi(activate, async (c) => {
     const key = await ctx.keyring.makeCurrent(c.req.valid('param').fingerprint);
@@ -68,7 +68,7 @@ export function keyRoutes(ctx: AppContext) {
     path: '/{fingerprint}/retire',
     middleware: [admin],
     request: { params: keyParams, query: noQuery, body: optionalJsonRequest(emptyBody) },
-    responses: { 200: { description: 'the key, no longer published' } },
+    responses: { 200: { description: 'the key, no longer published', content: jsonContent(keyInfo) } },
   });
   routes.openapi(retire, async (c) => {
     const key = await ctx.keyring.retire(c.req.valid('param').fingerprint);

@@ -4,10 +4,11 @@ import type { AppContext } from '../../context.ts';
 import { addMirror, listMirrorViews, removeMirror, showMirror, syncMirrorNamed } from '../../services/mirrors.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { addMirrorBody, fetchMirrorPackagesBody, mirrorParams } from '../schemas/mirrors.ts';
+import { addMirrorBody, fetchMirrorPackagesBody, fetchReport, mirrorParams, mirrorView, syncResult } from '../schemas/mirrors.ts';
 import { fetchFromMirrors } from '../../mirrors/adopt.ts';
 import { RpmgateError } from '../../../common/errors.ts';
-import { apiRouter, jsonRequest, noQuery } from '../validation.ts';
+import { z } from '@hono/zod-openapi';
+import { apiRouter, jsonContent, jsonRequest, noQuery } from '../validation.ts';
 
 export function mirrorRoutes(ctx: AppContext) {
   const routes = apiRouter();
@@ -17,7 +18,7 @@ export function mirrorRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(addMirrorBody) },
-    responses: { 201: { description: 'the mirror, not synced yet' } },
+    responses: { 201: { description: 'the mirror, not synced yet', content: jsonContent(mirrorView) } },
   });
   routes.openapi(add, async (c) => c.json(await addMirror(ctx, c.req.valid('json'), c.get('principal')!), 201));
 
@@ -26,7 +27,7 @@ export function mirrorRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin')],
     request: { query: noQuery },
-    responses: { 200: { description: 'every mirror with its last sync, package count and cached count' } },
+    responses: { 200: { description: 'every mirror with its last sync, package count and cached count', content: jsonContent(z.array(mirrorView)) } },
   });
   routes.openapi(list, async (c) => c.json(await listMirrorViews(ctx)));
 
@@ -35,7 +36,7 @@ export function mirrorRoutes(ctx: AppContext) {
     path: '/{name}',
     middleware: [allow('admin')],
     request: { params: mirrorParams, query: noQuery },
-    responses: { 200: { description: 'one mirror' } },
+    responses: { 200: { description: 'one mirror', content: jsonContent(mirrorView) } },
   });
   routes.openapi(show, async (c) => c.json(await showMirror(ctx, c.req.valid('param').name)));
 
@@ -44,7 +45,7 @@ export function mirrorRoutes(ctx: AppContext) {
     path: '/{name}',
     middleware: [allow('admin')],
     request: { params: mirrorParams, query: noQuery },
-    responses: { 200: { description: 'the removed mirror (adopted packages stay in the store)' } },
+    responses: { 200: { description: 'the removed mirror (adopted packages stay in the store)', content: jsonContent(mirrorView) } },
   });
   routes.openapi(remove, async (c) => c.json(await removeMirror(ctx, c.req.valid('param').name)));
 
@@ -53,7 +54,7 @@ export function mirrorRoutes(ctx: AppContext) {
     path: '/{name}/sync',
     middleware: [allow('admin')],
     request: { params: mirrorParams, query: noQuery },
-    responses: { 200: { description: 'the sync: packages recorded, added and removed; 502/504 when the upstream fails (the previous state is kept)' } },
+    responses: { 200: { description: 'the sync: packages recorded, added and removed; 502/504 when the upstream fails (the previous state is kept)', content: jsonContent(syncResult) } },
   });
   routes.openapi(sync, async (c) => c.json(await syncMirrorNamed(ctx, c.req.valid('param').name)));
   return routes;
@@ -67,7 +68,10 @@ export function mirrorFetchRoute(ctx: AppContext) {
     path: '/',
     middleware: [allow('admin'), jsonBody(ctx.config.maxJsonBytes)],
     request: { query: noQuery, body: jsonRequest(fetchMirrorPackagesBody) },
-    responses: { 200: { description: 'every package adopted (or already stored)' }, 422: { description: 'some were unknown or refused (listed)' } },
+    responses: {
+      200: { description: 'every package adopted (or already stored)', content: jsonContent(fetchReport) },
+      422: { description: 'some were unknown or refused (listed in the problem, as in the report)' },
+    },
   });
   routes.openapi(fetchPackages, async (c) => {
     const report = await fetchFromMirrors(ctx, c.req.valid('json').packages, c.get('principal')!);

@@ -9,10 +9,11 @@ import { findPackageDetail, listPackages, type PackageDetailRow, type PackageRow
 import { levelFromRank } from '../../../common/roles.ts';
 import { uploadPackage } from '../../services/upload.ts';
 import { allow, requireRoles } from '../auth.ts';
-import { listPackagesQuery, packageParams, uploadBody } from '../schemas/packages.ts';
+import { deletedPackage, listPackagesQuery, packageDetail, packageParams, packageSummary, uploadBody } from '../schemas/packages.ts';
 import { deleteQuery } from '../schemas/sets.ts';
 import { deletePackageByNevra } from '../../services/user-deletion.ts';
-import { apiRouter, noQuery } from '../validation.ts';
+import { z } from '@hono/zod-openapi';
+import { apiRouter, jsonContent, noQuery } from '../validation.ts';
 
 export const uploadRoles = ['developer', 'integ', 'admin'] as const;
 const readRoles = ['developer', 'integ', 'qa', 'release_manager', 'cpe', 'admin'] as const;
@@ -26,7 +27,10 @@ export function packageRoutes(ctx: AppContext) {
     middleware: [allow(...uploadRoles)],
     // Not JSON: the RPM reader checks the body (streamed, never buffered whole).
     request: { query: noQuery, body: { content: { 'application/x-rpm': { schema: uploadBody } }, required: true } },
-    responses: { 200: { description: 'the identical file was stored already' }, 201: { description: 'stored and signed' } },
+    responses: {
+      200: { description: 'the identical file was stored already', content: jsonContent(packageSummary) },
+      201: { description: 'stored and signed', content: jsonContent(packageSummary) },
+    },
   });
   routes.openapi(upload, async (c) => {
     const principal = requireRoles(c.get('principal'), uploadRoles);
@@ -54,7 +58,7 @@ export function packageRoutes(ctx: AppContext) {
     path: '/',
     middleware: [allow(...readRoles)],
     request: { query: listPackagesQuery },
-    responses: { 200: { description: 'packages in id order, limit at a time' } },
+    responses: { 200: { description: 'packages in id order, limit at a time', content: jsonContent(z.array(packageSummary)) } },
   });
   routes.openapi(list, async (c) => {
     const { name, limit, after } = c.req.valid('query');
@@ -66,7 +70,7 @@ export function packageRoutes(ctx: AppContext) {
     path: '/{nevra}',
     middleware: [allow(...readRoles)],
     request: { params: packageParams, query: noQuery },
-    responses: { 200: { description: 'the package with its level and sets' } },
+    responses: { 200: { description: 'the package with its level, sets and entry-check findings', content: jsonContent(packageDetail) } },
   });
   routes.openapi(show, async (c) => {
     const { nevra } = c.req.valid('param');
@@ -80,7 +84,7 @@ export function packageRoutes(ctx: AppContext) {
     path: '/{nevra}',
     middleware: [allow('admin')],
     request: { params: packageParams, query: deleteQuery },
-    responses: { 200: { description: 'the package is gone: {deleted, freedBytes}' } },
+    responses: { 200: { description: 'the package is gone', content: jsonContent(deletedPackage) } },
   });
   routes.openapi(remove, async (c) => {
     const { nevra } = c.req.valid('param');

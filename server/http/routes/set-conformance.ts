@@ -5,7 +5,8 @@ import type { AppContext } from '../../context.ts';
 import { setConformance } from '../../services/conformance.ts';
 import { allow } from '../auth.ts';
 import { setConformanceQuery, setParams } from '../schemas/sets.ts';
-import { apiRouter } from '../validation.ts';
+import { setConformanceAnswer } from '../schemas/hosts.ts';
+import { apiRouter, jsonContent } from '../validation.ts';
 import { fleetReadRoles, hostDriftView } from './hosts.ts';
 
 export function setConformanceRoutes(ctx: AppContext) {
@@ -15,7 +16,7 @@ export function setConformanceRoutes(ctx: AppContext) {
     path: '/{name}/{version}/conformance',
     middleware: [allow(...fleetReadRoles)],
     request: { params: setParams, query: setConformanceQuery },
-    responses: { 200: { description: 'every host assigned to the set and how it drifts' } },
+    responses: { 200: { description: 'every host assigned to the set and how it drifts', content: jsonContent(setConformanceAnswer) } },
   });
   routes.openapi(conformance, async (c) => {
     const { name, version } = c.req.valid('param');

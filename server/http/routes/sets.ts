@@ -7,7 +7,7 @@ import type { SetRow } from '../../db/sets.ts';
 import type { Level } from '../../../common/roles.ts';
 import { allow } from '../auth.ts';
 import { jsonBody } from '../json-body.ts';
-import { createSetBody, deleteQuery, listSetsQuery, promoteBody, setDetail, setParams, setSummary } from '../schemas/sets.ts';
+import { createSetBody, deletedSet, deleteQuery, listSetsQuery, promoteBody, setDetail, setParams, setSummary } from '../schemas/sets.ts';
 import { deleteSetByName } from '../../services/user-deletion.ts';
 import { z } from '@hono/zod-openapi';
 
@@ -81,7 +81,7 @@ export function setRoutes(ctx: AppContext) {
     path: '/{name}/{version}',
     middleware: [allow('admin')],
     request: { params: setParams, query: deleteQuery },
-    responses: { 200: { description: 'the set is gone: {deleted, level}' } },
+    responses: { 200: { description: 'the set is gone', content: json(deletedSet) } },
   });
   routes.openapi(remove, async (c) => {
     const { name, version } = c.req.valid('param');

@@ -19,3 +19,33 @@ export const recheckBody = z.strictObject({
   /** Report only: leave the recorded findings as they are. */
   dryRun: z.boolean().optional(),
 });
+
+// What the /api/v1/exceptions and /api/v1/checks routes answer.
+export const exceptionAnswer = z
+  .object({
+    id: z.number().int(),
+    check: z.string(),
+    package: z.string(),
+    path: z.string().nullable(),
+    reason: z.string(),
+    grantedBy: z.string(),
+    grantedAt: z.string().openapi({ format: 'date-time' }),
+    expires: z.string().openapi({ format: 'date-time' }).nullable(),
+    untilVersion: z.string().nullable(),
+    state: z.string().openapi({ description: 'active, expired (by date or version) or removed' }),
+    removedBy: z.string().nullable(),
+    removedAt: z.string().openapi({ format: 'date-time' }).nullable(),
+  })
+  .openapi('Exception');
+
+const findingAnswer = z.object({ check: z.string(), severity: z.enum(['error', 'warning']), message: z.string(), path: z.string().optional(), waivedBy: z.string().optional() });
+
+export const recheckAnswer = z
+  .object({
+    dryRun: z.boolean(),
+    checked: z.number().int(),
+    changed: z.number().int(),
+    refused: z.array(z.object({ nevra: z.string(), findings: z.array(findingAnswer) })),
+    unreadable: z.array(z.object({ nevra: z.string(), error: z.string() })),
+  })
+  .openapi('Recheck');

@@ -78,3 +78,101 @@ export const reportBody = z.object({
 export const componentParams = z.object({ name: z.string().min(1).max(256) });
 
 export const componentUsageQuery = z.strictObject({ limit: integerQuery(100, 0, 100_000) });
+
+// What the /api/v1/hosts routes answer (documented; the views are built in routes/hosts.ts).
+const dateTime = z.string().openapi({ format: 'date-time' });
+const versionMismatch = z.object({ name: z.string(), arch: z.string(), expected: z.string(), installed: z.string() });
+
+export const hostCounts = z.object({
+  expected: z.number().int(),
+  matched: z.number().int(),
+  missing: z.number().int(),
+  older: z.number().int(),
+  newer: z.number().int(),
+  different: z.number().int(),
+  foreign: z.number().int(),
+});
+
+export const hostSummary = z
+  .object({
+    machineId: z.string(),
+    hostname: z.string(),
+    os: z.string().nullable(),
+    arch: z.string(),
+    set: z.string().nullable().openapi({ description: 'the set the host says it runs (NAME/VERSION)' }),
+    setKnown: z.boolean(),
+    status: z.enum(['conforming', 'drifting', 'no_set', 'unknown_set']),
+    conforming: z.boolean().nullable(),
+    counts: hostCounts,
+    packageCount: z.number().int(),
+    reports: z.number().int(),
+    firstReportAt: dateTime,
+    lastReportAt: dateTime,
+    lastChangeAt: dateTime,
+  })
+  .openapi('HostSummary');
+
+export const hostDrift = z.object({
+  missing: z.array(z.string()),
+  older: z.array(versionMismatch),
+  newer: z.array(versionMismatch),
+  different: z.array(z.string()),
+});
+
+export const hostReportAnswer = hostSummary
+  .extend({ drift: hostDrift, unchanged: z.boolean(), changes: z.object({ installed: z.number().int(), removed: z.number().int(), changed: z.number().int() }) })
+  .openapi('HostReportAnswer');
+
+export const conformance = z
+  .object({ conforming: z.boolean(), strict: z.boolean(), counts: hostCounts, foreign: z.array(z.string()) })
+  .extend(hostDrift.shape)
+  .openapi('Conformance');
+
+export const hostDetail = hostSummary
+  .extend({
+    conformance: conformance.nullable(),
+    history: z.array(z.object({ at: dateTime, kind: z.enum(['installed', 'removed', 'changed']), from: z.string().nullable(), to: z.string().nullable() })),
+    packages: z.array(z.string()).optional().openapi({ description: 'the installed packages (with packages=true)' }),
+  })
+  .openapi('HostDetail');
+
+export const hostList = z.object({ total: z.number().int(), hosts: z.array(hostSummary) }).openapi('HostList');
+
+export const enrolledHost = z
+  .object({
+    token: z.string().openapi({ description: "the host's agent token, shown this once" }),
+    role: z.string().openapi({ description: 'agent' }),
+    name: z.string(),
+    machineId: z.string(),
+    replaced: z.boolean(),
+  })
+  .openapi('EnrolledHost');
+
+export const componentUsage = z
+  .object({
+    name: z.string(),
+    hostCount: z.number().int(),
+    versions: z.array(
+      z.object({
+        nevra: z.string(),
+        evr: z.string(),
+        epoch: z.number().int().nullable(),
+        version: z.string(),
+        release: z.string(),
+        arch: z.string(),
+        hostCount: z.number().int(),
+        hosts: z.array(z.object({ machineId: z.string(), hostname: z.string(), set: z.string().nullable() })),
+      }),
+    ),
+    sets: z.array(z.object({ set: z.string(), level: z.string(), nevra: z.string(), evr: z.string(), arch: z.string(), source: z.boolean(), hostCount: z.number().int() })),
+  })
+  .openapi('ComponentUsage');
+
+export const setConformanceAnswer = z
+  .object({
+    set: z.string(),
+    level: z.string(),
+    summary: z.object({ hosts: z.number().int(), conforming: z.number().int(), drifting: z.number().int() }),
+    hosts: z.array(hostSummary.extend({ drift: hostDrift })),
+  })
+  .openapi('SetConformance');

@@ -24,3 +24,34 @@ export const addKeyBody = z
 
 /** activate and retire take no body: none, or an empty object. */
 export const emptyBody = z.strictObject({});
+
+// What the /api/v1/keys routes answer.
+export const keyInfo = z
+  .object({
+    fingerprint: z.string(),
+    keyId: z.string(),
+    shortKeyId: z.string(),
+    algorithm: z.string(),
+    userId: z.string(),
+    createdAt: z.string(),
+    status: z.enum(['current', 'published', 'retired']),
+    source: z.enum(['generated', 'file', 'added']),
+    file: z.string().nullable(),
+    retiredAt: z.string().nullable(),
+  })
+  .openapi('SigningKey');
+
+export const rotationStatus = z
+  .object({
+    state: z.enum(['idle', 'running', 'done', 'failed', 'elsewhere']),
+    fingerprint: z.string().nullable(),
+    total: z.number().int(),
+    resigned: z.number().int(),
+    failed: z.array(z.object({ nevra: z.string(), error: z.string() })),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('ResigningJob');
+
+export const keysAnswer = z.object({ current: keyInfo, keys: z.array(keyInfo), rotation: rotationStatus }).openapi('SigningKeys');
+export const activationAnswer = z.object({ current: keyInfo, rotation: rotationStatus }).openapi('KeyActivation');

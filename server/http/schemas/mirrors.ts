@@ -19,3 +19,50 @@ export const mirrorParams = z.object({ name: mirrorName });
 export const fetchMirrorPackagesBody = z.strictObject({
   packages: z.array(z.string().min(1).max(512).regex(/^[^\s\p{Cc}]+$/u, { error: 'expected a NEVRA' })).min(1).max(10_000),
 });
+
+// What the /api/v1/mirrors routes answer (documented; built by services/mirrors.ts and mirrors/*.ts).
+const dateTime = z.string().openapi({ format: 'date-time' });
+
+export const mirrorView = z
+  .object({
+    name: z.string(),
+    baseurl: z.string(),
+    sourceBaseurl: z.string().nullable(),
+    arches: z.array(z.string()).nullable(),
+    keys: z.array(z.object({ fingerprint: z.string(), userIds: z.array(z.string()) })),
+    revision: z.string().nullable(),
+    syncedAt: dateTime.nullable(),
+    lastAttemptAt: dateTime.nullable(),
+    lastError: z.string().nullable(),
+    packages: z.number().int().optional().openapi({ description: 'packages recorded by the last sync (listing only)' }),
+    cached: z.number().int().optional().openapi({ description: 'of which pulled through and cached (listing only)' }),
+  })
+  .openapi('Mirror');
+
+export const syncResult = z
+  .object({
+    mirror: z.string(),
+    status: z.enum(['synced', 'unchanged']),
+    revision: z.string().nullable(),
+    packages: z.number().int(),
+    added: z.number().int(),
+    removed: z.number().int(),
+    seconds: z.number(),
+  })
+  .openapi('MirrorSync');
+
+export const fetchReport = z
+  .object({
+    adopted: z.array(
+      z.object({
+        packageId: z.number().int(),
+        nevra: z.string(),
+        mirror: z.string(),
+        status: z.enum(['created', 'exists']),
+        source: z.union([z.object({ nevra: z.string(), status: z.enum(['created', 'exists']) }), z.object({ missing: z.string() })]).optional(),
+      }),
+    ),
+    unknown: z.array(z.string()),
+    refused: z.array(z.object({ nevra: z.string(), mirror: z.string(), code: z.string(), reason: z.string(), findings: z.unknown().optional() })),
+  })
+  .openapi('MirrorFetchReport');

@@ -13,3 +13,46 @@ export const listPackagesQuery = z.strictObject({
 
 /** Looked up as given: a NEVRA no package has is simply not found. */
 export const packageParams = z.object({ nevra: z.string().min(1).max(1024) });
+
+// What the /api/v1/packages routes answer (documented; the routes build them in routes/packages.ts).
+const levelOrObsolete = z.enum(['integ', 'qa_ready', 'pre_release', 'release', 'obsolete']);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const finding = z
+  .object({
+    check: z.string(),
+    severity: z.enum(['error', 'warning']),
+    message: z.string(),
+    path: z.string().optional(),
+    waivedBy: z.string().optional().openapi({ description: 'the exception that waives it' }),
+  })
+  .openapi('Finding');
+
+export const packageSummary = z
+  .object({
+    nevra: z.string(),
+    name: z.string(),
+    epoch: z.number().int().nullable(),
+    version: z.string(),
+    release: z.string(),
+    arch: z.string(),
+    source: z.boolean(),
+    sourcerpm: z.string().nullable(),
+    filename: z.string(),
+    sha256: sha256.openapi({ description: 'of the file served (signed by rpmgate)' }),
+    size: z.number().int(),
+    originalSha256: sha256.openapi({ description: 'of the file as uploaded' }),
+    originalSize: z.number().int(),
+    summary: z.string(),
+    license: z.string(),
+    buildtime: z.number().int(),
+    uploadedAt: z.string().openapi({ format: 'date-time' }),
+    uploadedBy: z.string(),
+    level: levelOrObsolete.optional().openapi({ description: 'the highest level a set holding it reached' }),
+    sets: z.array(z.string()).optional().openapi({ description: 'NAME/VERSION of the sets holding it' }),
+  })
+  .openapi('Package');
+
+export const packageDetail = packageSummary.extend({ findings: z.array(finding) }).openapi('PackageDetail');
+
+export const deletedPackage = z.object({ deleted: z.string(), freedBytes: z.number().int() }).openapi('DeletedPackage');

@@ -96,5 +96,7 @@ export const setDetail = setSummary
       .openapi({ description: 'upstream members not adopted yet: pending (fetched in the background, retried while the upstream fails) or failed for good (refused; never served, and the set cannot be promoted)' }),
   })
   .openapi('SetDetail');
+export const deletedSet = z.object({ deleted: z.string().openapi({ description: 'NAME/VERSION' }), level: levelOrObsolete }).openapi('DeletedSet');
+
 /** DELETE of a set or a package: an optional comment for the audit record. */
 export const deleteQuery = z.strictObject({ comment: textQuery(1000) });
