@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { rpmgate } from '../support/cli.ts';
+import { consoleLogin } from '../support/console.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { toolsRequired } from '../support/requirements.ts';
 import { fetchPrimaryEntries } from '../support/served-repodata.ts';
@@ -195,6 +196,11 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
     const shown = await rpmgate(server, token, ['set', 'show', 'refused/1']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`${refused} from mirror vendor: failed`);
+    // The console's set page says so too.
+    const login = await consoleLogin(server.url, token);
+    const html = await (await fetch(`${server.url}/ui/sets/refused/1`, { headers: { cookie: login.cookie } })).text();
+    expect(html).toContain('Upstream members not adopted yet');
+    expect(html).toMatch(new RegExp(`${refused.replace(/[.^$]/g, '\\$&')}</td><td>vendor</td><td>refused</td>`));
     expect(await server.database.sql`select 1 from packages where nevra = ${refused}`).toHaveLength(0);
     expect((await fetchPrimaryEntries(`${server.url}/repo/set/refused/1/`)).map((entry) => entry.name)).toEqual(['rg-epoch']);
     const integ = await server.clientFor('integ');

@@ -7,6 +7,7 @@
 import { levelFromRank, type Level } from '../../../common/roles.ts';
 import type { AppContext } from '../../context.ts';
 import type { HostSummaryWithDrift } from '../../db/hosts.ts';
+import { listPendingAdoptions, type PendingAdoptionRow } from '../../db/set-pending-adoptions.ts';
 import type { SetMemberDetailRow } from '../../db/set-listings.ts';
 import { promotionChoices, type PromotionChoice } from '../../services/promotion-choices.ts';
 import { renderRepoFileFor, repoFilePath } from '../../services/repo-file.ts';
@@ -41,10 +42,11 @@ export async function setPage(ctx: AppContext, page: PageContext, name: string, 
   const query = readQuery(page.url, setQuery);
   const detail = await getSetPage(ctx.sql, name, version, { limit: memberPageSize, offset: offsetOf(query.members, memberPageSize) });
   const { set } = detail;
-  const [previous, hosts, findings] = await Promise.all([
+  const [previous, hosts, findings, pending] = await Promise.all([
     diffWithPreviousVersion(ctx.sql, set),
     setHostsPage(ctx.sql, set.id, { driftingOnly: query.drifting, limit: hostPageSize, offset: offsetOf(query.hosts, hostPageSize) }),
     loadEntryFindings(ctx, detail.members),
+    listPendingAdoptions(ctx.sql, set.id),
   ]);
   const flash = options.flash ?? (query.promoted ? { kind: 'ok' as const, text: `${set.name}/${set.version} is now at ${query.promoted}.` } : null);
   const repoText = renderRepoFileFor({ kind: 'set', name: set.name, version: set.version }, { base: options.base, title: `set ${set.name}/${set.version}`, needsAuth: ctx.config.repoAuth });
@@ -98,6 +100,13 @@ export async function setPage(ctx: AppContext, page: PageContext, name: string, 
         <Members rows={detail.members} findings={findings} />
         <Pagination paged={paged(detail.members, detail.memberCount, query.members, memberPageSize)} url={page.url} param="members" label="Pages of members" />
       </section>
+
+      {pending.length > 0 ? (
+        <section aria-labelledby="pending-heading">
+          <h2 id="pending-heading">Upstream members not adopted yet</h2>
+          <PendingMembers rows={pending} />
+        </section>
+      ) : null}
 
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">Promotion history</h2>
@@ -224,6 +233,44 @@ function Members(props: { rows: SetMemberDetailRow[]; findings: Map<number, Entr
         </tbody>
       </table>
     </TableRegion>
+  );
+}
+
+/** Members named from a mirror and still being fetched (or refused): not served, and the set stays at integ. */
+function PendingMembers(props: { rows: PendingAdoptionRow[] }) {
+  const failed = props.rows.some((row) => row.state === 'failed');
+  return (
+    <>
+      <p>
+        {failed
+          ? 'Some upstream members were refused: they are never served, and this set cannot be promoted. Create a new version without them.'
+          : 'These are being fetched from their mirror, checked and signed; the repository serves them as each arrives, and the set can be promoted once all are in.'}
+      </p>
+      <TableRegion label="Upstream members not adopted yet">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Package</th>
+              <th scope="col">Mirror</th>
+              <th scope="col">State</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row) => (
+              <tr>
+                <td class="mono">{row.nevra}</td>
+                <td>{row.mirror_name}</td>
+                <td>{row.state === 'failed' ? 'refused' : 'pending'}</td>
+                <td>{row.attempts}</td>
+                <td>{row.last_error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableRegion>
+    </>
   );
 }
 
