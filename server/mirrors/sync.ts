@@ -22,6 +22,8 @@ import { downloadVerified, fetchUpstreamBytes, upstreamUrl } from './upstream.ts
 const repomdLimit = 16 * 1024 * 1024;
 const metadataLimit = 4 * 1024 * 1024 * 1024;
 const batchSize = 500;
+/** How long the metadata files of the previous sync stay answerable (a dnf run takes seconds; caches, hours). */
+const supersededHoldHours = 6;
 /**
  * A full collection after this many packages seen (a package parsed and inserted counts four) keeps
  * the sync's peak RSS near the server's own (ops/full-gc.ts); each costs a few milliseconds.
@@ -79,9 +81,7 @@ export async function syncMirror(ctx: AppContext, mirror: MirrorRow): Promise<Sy
       const removed = await tx`
         delete from mirror_packages where mirror_id = ${mirror.id} and pkgid not in (select pkgid from mirror_sync_seen)`;
       for (const part of parts) for (const file of part.files) await ctx.store.adopt(file.path, file.sha256);
-      await tx`delete from mirror_metadata_files where mirror_id = ${mirror.id}`;
-      const files = parts.flatMap((part) => part.files.map((file) => ({ mirror_id: mirror.id, part: part.part, href: file.href, sha256: file.sha256, size: file.size })));
-      if (files.length > 0) await tx`insert into mirror_metadata_files ${tx(files)}`;
+      await replaceMetadataFiles(tx, mirror.id, parts);
       const source = parts.find((part) => part.part === 'source');
       await tx`
         update mirrors set revision = ${parts[0]!.repomd.revision}, repomd_xml = ${parts[0]!.repomdXml}, repomd_asc = ${parts[0]!.repomdAsc},
@@ -110,6 +110,23 @@ export async function syncMirror(ctx: AppContext, mirror: MirrorRow): Promise<Sy
     running.delete(mirror.name);
     await Promise.all(parts.flatMap((part) => part.files.map((file) => fs.rm(file.path, { force: true }))));
   }
+}
+
+/**
+ * The files the new repomd.xml names become the mirror's; the previous ones stay answerable for
+ * `supersededHoldHours` (a host that read the previous repomd.xml is still asking for them), then go.
+ */
+async function replaceMetadataFiles(tx: Queryable, mirrorId: number, parts: FetchedPart[]): Promise<void> {
+  await tx`update mirror_metadata_files set superseded_at = now() where mirror_id = ${mirrorId} and superseded_at is null`;
+  const files = parts.flatMap((part) => part.files.map((file) => ({ mirror_id: mirrorId, part: part.part, href: file.href, sha256: file.sha256, size: file.size })));
+  if (files.length > 0) {
+    await tx`
+      insert into mirror_metadata_files ${tx(files)}
+      on conflict on constraint mirror_metadata_files_pkey do update set sha256 = excluded.sha256, size = excluded.size, superseded_at = null`;
+  }
+  await tx`
+    delete from mirror_metadata_files
+    where mirror_id = ${mirrorId} and superseded_at < now() - make_interval(hours => ${supersededHoldHours})`;
 }
 
 /** repomd.xml (verified when the mirror has keys) and every file it names, downloaded and checked. */

@@ -106,6 +106,11 @@ describe('mirror sync', () => {
     await addMirror('incremental', http.url);
     expect((await sync('incremental')).body.added).toBe(rpms.length - 1);
     const before = await recorded('incremental');
+    // What a host read through the proxy just before the upstream changes.
+    const proxied = `${server.url}/repo/mirror/incremental/`;
+    const oldRepomd = await (await fetch(`${proxied}repodata/repomd.xml`)).text();
+    const oldPrimaryHref = /<location href="([^"]+primary\.xml\.gz)"/.exec(oldRepomd)![1]!;
+    const oldPrimary = Buffer.from(await (await fetch(proxied + oldPrimaryHref)).arrayBuffer());
     const again = await sync('incremental');
     expect(again.body).toMatchObject({ status: 'unchanged', added: 0, removed: 0, packages: rpms.length - 1 });
     // One package more, one less.
@@ -117,6 +122,18 @@ describe('mirror sync', () => {
     const kept = before.filter((row) => after.some((other) => other.nevra === row.nevra));
     expect(kept.length).toBe(rpms.length - 2);
     for (const row of kept) expect(after.find((other) => other.nevra === row.nevra)!.id).toBe(row.id);
+
+    // Safe while hosts download: the host that read the previous repomd.xml still gets the files it named.
+    const newRepomd = await (await fetch(`${proxied}repodata/repomd.xml`)).text();
+    expect(newRepomd).not.toContain(oldPrimaryHref);
+    const late = await fetch(proxied + oldPrimaryHref);
+    expect(late.status).toBe(200);
+    expect(Buffer.from(await late.arrayBuffer()).equals(oldPrimary)).toBe(true);
+    // Superseded files are forgotten by a later sync once older than the hold time (6 hours).
+    await server.database.sql`update mirror_metadata_files set superseded_at = now() - interval '7 hours' where superseded_at is not null`;
+    await makeUpstream({ rpms: rpms.slice(2), compress: 'gz', dir: repo.dir });
+    expect((await sync('incremental')).body).toMatchObject({ status: 'synced', removed: 1 });
+    expect((await fetch(proxied + oldPrimaryHref)).status).toBe(404);
   });
 
   it('a signed upstream syncs with its key; without the key it is trusted as it is', async () => {
