@@ -30,7 +30,7 @@ import { openApiRoutes } from '../ops/openapi.ts';
 /** The app; its openAPIRegistry holds every API route with the schemas it validates with. */
 export function createApp(ctx: AppContext): OpenAPIHono<HttpEnv> {
   const app = apiRouter();
-  app.onError(onError(ctx.log));
+  app.onError(onError(ctx.log, ctx.metrics));
   app.notFound((c) => {
     throw new RpmgateError('no_route', `nothing at ${c.req.method} ${c.req.path}`);
   });

@@ -1,6 +1,7 @@
 // RFC 9457 problem documents: every API error leaves the server as application/problem+json with
 // type, title, status and detail, whatever was thrown underneath. No stack trace reaches a user.
 import type { Context } from 'hono';
+import type { Metrics } from '../ops/metrics.ts';
 import { HTTPException } from 'hono/http-exception';
 import { codeForStatus, errorCodes, isRpmgateError, RpmgateError } from '../../common/errors.ts';
 import type { Logger } from '../log.ts';
@@ -50,9 +51,11 @@ export function toRpmgateError(error: unknown, log: Logger, requestId?: string):
   return new RpmgateError('internal', 'an internal error occurred; it has been logged');
 }
 
-export function onError(log: Logger) {
+export function onError(log: Logger, metrics?: Pick<Metrics, 'countDatabaseError'>) {
   return function renderProblem(error: unknown, c: Context): Response {
     const requestId = requestIdOf(c);
+    if (isDatabaseUnavailable(error)) metrics?.countDatabaseError('unavailable');
+    else if (error instanceof Error && error.name === 'PostgresError' && !isImmutabilityViolation(error)) metrics?.countDatabaseError('query');
     const problem = toRpmgateError(error, log, requestId);
     const headers: Record<string, string> = problem.code === 'unauthorized' ? { 'www-authenticate': 'Bearer realm="rpmgate"' } : {};
     if (c.req.path.startsWith('/repo/') && problem.code === 'unauthorized') headers['www-authenticate'] = 'Basic realm="rpmgate"';

@@ -1,10 +1,11 @@
 // The Prometheus metrics (prom-client): HTTP requests and latency by route template and status,
-// repodata builds, the re-signing job, fleet gauges read from the database at scrape time, and the
-// process metrics. With several workers each worker keeps its own registry and the supervisor
+// repodata lookups and builds, uploads and entry-check findings, database errors, the re-signing job,
+// fleet and connection gauges read from the database at scrape time, and the process metrics. With several workers each worker keeps its own registry and the supervisor
 // aggregates them with its own (AggregatorRegistry.aggregate), so one scrape sees the whole server.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from 'postgres';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { Finding } from '../checks/findings.ts';
 import type { RepodataCache } from '../repodata/cache.ts';
 import type { RotationControl } from '../services/key-rotation.ts';
 
@@ -22,6 +23,12 @@ export interface Metrics {
   /** The exposition of the whole server (a worker asks its supervisor). */
   exposition(): Promise<string>;
   readonly contentType: string;
+  /** An upload answered: stored (created), found stored already (exists), or refused with its error code. */
+  countUpload(outcome: 'created' | 'exists' | 'refused', reason?: string): void;
+  /** The findings of a package checked on entry (upload or adoption). */
+  countFindings(findings: readonly Finding[]): void;
+  /** A request failed on the database: unreachable, or a query refused by PostgreSQL. */
+  countDatabaseError(kind: 'unavailable' | 'query'): void;
 }
 
 export interface MetricsSources {
@@ -48,14 +55,44 @@ export function createMetrics(sources: MetricsSources): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  new Counter({
-    name: 'rpmgate_repodata_builds_total',
-    help: 'Repository generations built (a cold repomd.xml)',
+  const repodataBuilds = new Counter({ name: 'rpmgate_repodata_builds_total', help: 'Repository generations built (a cold repomd.xml), by repository kind', labelNames: ['kind'], registers: [registry] });
+  const repodataBuildSeconds = new Histogram({
+    name: 'rpmgate_repodata_build_duration_seconds',
+    help: 'Time to build a repository generation, by repository kind',
+    labelNames: ['kind'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(sources.repodata.builds);
+  });
+  const repodataLookups = new Counter({
+    name: 'rpmgate_repodata_lookups_total',
+    help: 'Repository generations asked for, by repository kind and whether they were built already (hit) or had to be (miss)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  });
+  sources.repodata.observer = {
+    lookup: (kind, hit) => repodataLookups.inc({ kind, result: hit ? 'hit' : 'miss' }),
+    built: (kind, seconds) => {
+      repodataBuilds.inc({ kind });
+      repodataBuildSeconds.observe({ kind }, seconds);
     },
+  };
+  const uploads = new Counter({
+    name: 'rpmgate_uploads_total',
+    help: 'Uploads answered: created, exists (the identical file was stored), or refused, by the refusal\'s reason (its problem code)',
+    labelNames: ['outcome', 'reason'],
+    registers: [registry],
+  });
+  const findings = new Counter({
+    name: 'rpmgate_entry_check_findings_total',
+    help: 'Findings of the entry checks on packages checked on entry, by check and severity (waived ones included)',
+    labelNames: ['check', 'severity', 'waived'],
+    registers: [registry],
+  });
+  const databaseErrors = new Counter({
+    name: 'rpmgate_database_errors_total',
+    help: 'Requests that failed on the database: unavailable (unreachable, shutting down) or query (refused by PostgreSQL)',
+    labelNames: ['kind'],
+    registers: [registry],
   });
   if (sources.rotation) {
     const rotation = sources.rotation;
@@ -106,6 +143,28 @@ export function createMetrics(sources: MetricsSources): Metrics {
     reports = new Gauge({ name: 'rpmgate_fleet_reports_received', help: 'Inventory reports received from all hosts', registers: [registry], aggregator: 'max' });
     age = new Gauge({ name: 'rpmgate_fleet_report_age_seconds', help: 'Age of the oldest last report of a host', registers: [registry], aggregator: 'max' });
     drifting = new Gauge({ name: 'rpmgate_fleet_hosts_drifting', help: 'Hosts drifting from their set', registers: [registry], aggregator: 'max' });
+    // The pools of every server on this database, as PostgreSQL sees them (postgres.js exposes no pool state).
+    new Gauge({
+      name: 'rpmgate_database_connections',
+      help: 'Connections to the database from rpmgate servers, by state (active, idle, idle in transaction), and the most the database takes',
+      labelNames: ['state'],
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        try {
+          const rows = await sql<{ state: string; connections: number }[]>`
+            select coalesce(state, 'unknown') as state, count(*)::int as connections
+              from pg_stat_activity where datname = current_database() and backend_type = 'client backend' group by state
+            union all
+            select 'max', setting::int from pg_settings where name = 'max_connections'`;
+          this.reset();
+          for (const state of ['active', 'idle', 'idle in transaction']) this.set({ state }, 0);
+          for (const row of rows) this.set({ state: row.state }, row.connections);
+        } catch {
+          errors.inc();
+        }
+      },
+    });
   }
   return {
     registry,
@@ -119,6 +178,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
       });
     },
     exposition: () => registry.metrics(),
+    countUpload(outcome, reason = '') {
+      uploads.inc({ outcome, reason });
+    },
+    countFindings(list) {
+      for (const finding of list) findings.inc({ check: finding.check, severity: finding.severity, waived: finding.waivedBy ? 'yes' : 'no' });
+    },
+    countDatabaseError(kind) {
+      databaseErrors.inc({ kind });
+    },
   };
 }
 

@@ -85,6 +85,12 @@ const buildAttempts = 3;
 /** A member list this old is read again whole rather than brought up to date (changes are kept a day). */
 const memberListMaxAgeMs = 60 * 60 * 1000;
 
+/** What the metrics learn from the cache: each lookup (hit: the generation was built already) and build. */
+export interface RepodataObserver {
+  lookup(kind: RepoSelector['kind'], hit: boolean): void;
+  built(kind: RepoSelector['kind'], seconds: number): void;
+}
+
 export class RepodataCache {
   private readonly latest = new Map<string, Entry>();
   private readonly hot = new Map<string, Buffer>();
@@ -97,6 +103,8 @@ export class RepodataCache {
   private readonly indexDir: string;
   /** Builds started since the server began: one per repository generation requested. */
   builds = 0;
+  /** Told of every answer from the cache and every build (the metrics, server/ops/metrics.ts). */
+  observer: RepodataObserver | null = null;
 
   constructor(private readonly options: RepodataCacheOptions) {
     this.chunks = new ChunkStore(path.join(options.storeDir, 'chunks'));
@@ -119,7 +127,11 @@ export class RepodataCache {
   /** The repository's current snapshot, building it if its generation has not been built yet. */
   snapshot(request: RepoRequest): Promise<RepodataSnapshot> {
     const current = this.latest.get(request.id);
-    if (current && current.generation === request.generation) return current.snapshot;
+    if (current && current.generation === request.generation) {
+      this.observer?.lookup(request.selector.kind, true);
+      return current.snapshot;
+    }
+    this.observer?.lookup(request.selector.kind, false);
     // Until the new build has planned, the chunks of the previous snapshot stay protected.
     const entry: Entry = {
       generation: request.generation,
@@ -148,7 +160,9 @@ export class RepodataCache {
   /** The repository's current snapshot if it is built already, without waiting; else null. */
   readySnapshot(request: RepoRequest): RepodataSnapshot | null {
     const current = this.latest.get(request.id);
-    return current && current.generation === request.generation ? current.ready : null;
+    const ready = current && current.generation === request.generation ? current.ready : null;
+    if (ready) this.observer?.lookup(request.selector.kind, true);
+    return ready;
   }
 
   /** A metadata file by its content-addressed name: bytes from memory, or a path for large files. */
@@ -212,6 +226,7 @@ export class RepodataCache {
     else entry.members = null;
     const repomd = renderRepodataIndex(records, request.timestamp);
     const repomdAsc = this.options.signRepomd ? Buffer.from(await this.options.signRepomd(repomd), 'utf8') : null;
+    this.observer?.built(request.selector.kind, (Date.now() - started) / 1000);
     this.options.log.info('repodata built', {
       repo: request.path ?? request.id,
       packages: plan.packageCount,

@@ -63,6 +63,7 @@ export async function admitPackage(ctx: AppContext, written: WrittenFile, upload
     refuseAgentFromNonAdmin(parsed, uploader);
     await options.vet?.(parsed);
     const verdict = await ctx.entryChecks.check(written.path, parsed);
+    ctx.metrics.countFindings(verdict.findings);
     if (verdict.refused) await refuseOnEntry(ctx, parsed, verdict.findings, uploader);
     const stored = await storePackage(ctx, written, parsed, uploader, temporary, verdict.findings);
     if (stored.status === 'created') await ctx.repositories.changed();

@@ -18,6 +18,8 @@ import { descendantsOf, exited, freePort, isAlive, portIsFree, postgresProcesses
 
 const adminToken = 'workers-test-admin-token-0123456789';
 const metricsToken = 'workers-test-metrics-token';
+/** Uploads this file made that were stored (201), as rpmgate_uploads_total should count them. */
+let uploadsStored = 0;
 /** Requests this file made, by route template, as the metrics should count them. */
 let requestsMade = 0;
 let dataDir: string;
@@ -103,6 +105,7 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
     for (const fixture of fixtures.packages.filter((candidate) => candidate.name === 'rg-hello' || candidate.name === 'rg-epoch')) {
       const upload = await request('POST', '/api/v1/packages', await readFile(fixture.path));
       expect([200, 201], upload.body.toString()).toContain(upload.status);
+      if (upload.status === 201) uploadsStored++;
     }
     const member = fixtures.byName('rg-epoch').nevra;
     for (let round = 0; round < 8; round++) {
@@ -139,6 +142,12 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
     expect(ready.status).toBe(200);
     expect(JSON.parse(ready.body.toString())).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', key: 'ok' } });
     expect((await request('GET', '/metrics', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+    // Uploads refused: bytes that are no RPM, and a package the entry checks refuse (its findings counted).
+    expect((await request('POST', '/api/v1/packages', Buffer.from('not an rpm at all'))).status).toBe(400);
+    const refusedOnEntry = fixtures.refusedOnEntry.find((fixture) => !fixture.isSource)!;
+    expect((await request('POST', '/api/v1/packages', await readFile(refusedOnEntry.path))).status).toBe(422);
+    // Repository generations both workers built already: answered from what was built.
+    for (let index = 0; index < 2; index++) expect((await request('GET', '/repo/set/coherent/0/repodata/repomd.xml')).status).toBe(200);
     // Scraped twice, so that both workers answer one scrape: each answers for the whole server.
     const scrapes = await Promise.all([0, 1].map(() => request('GET', '/metrics', undefined, { authorization: `Bearer ${metricsToken}` })));
     for (const scrape of scrapes) {
@@ -158,6 +167,25 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
     expect(Number(families.get('rpmgate_repodata_builds_total')?.metrics[0]?.value)).toBeGreaterThan(0);
     expect(families.get('rpmgate_fleet_hosts')?.metrics.map((sample) => sample.labels?.status).sort()).toEqual(['conforming', 'drifting', 'no_set', 'unknown_set']);
     expect(families.get('rpmgate_resign_packages')).toBeDefined();
+    const samples = (family: string, labels: Record<string, string>) =>
+      (families.get(family)?.metrics ?? []).filter((sample) => Object.entries(labels).every(([name, value]) => sample.labels?.[name] === value));
+    const sum = (family: string, labels: Record<string, string>) => samples(family, labels).reduce((total, sample) => total + Number(sample.value), 0);
+    // Uploads by outcome and reason, summed over both workers.
+    expect(sum('rpmgate_uploads_total', { outcome: 'created' })).toBe(uploadsStored);
+    expect(sum('rpmgate_uploads_total', { outcome: 'refused', reason: 'invalid_rpm' })).toBe(1);
+    expect(sum('rpmgate_uploads_total', { outcome: 'refused', reason: 'entry_checks' })).toBe(1);
+    expect(sum('rpmgate_entry_check_findings_total', { check: 'xml-unsafe-text', severity: 'error' })).toBeGreaterThanOrEqual(1);
+    // Set repositories were built (misses) and then answered from what was built (hits).
+    expect(sum('rpmgate_repodata_lookups_total', { kind: 'set', result: 'miss' })).toBeGreaterThanOrEqual(8);
+    expect(sum('rpmgate_repodata_lookups_total', { kind: 'set', result: 'hit' })).toBeGreaterThanOrEqual(2);
+    expect(families.get('rpmgate_repodata_build_duration_seconds')?.type).toBe('HISTOGRAM');
+    // Every build timed (this parser keeps a histogram's buckets, not its labels: all kinds together).
+    const timedBuilds = (families.get('rpmgate_repodata_build_duration_seconds')?.metrics ?? []).reduce((total, sample) => total + Number(sample.buckets?.['+Inf'] ?? 0), 0);
+    expect(timedBuilds).toBe(sum('rpmgate_repodata_builds_total', {}));
+    // The database's connections, as PostgreSQL sees them: the scrape's own query is active.
+    expect(sum('rpmgate_database_connections', { state: 'max' })).toBeGreaterThan(0);
+    expect(sum('rpmgate_database_connections', { state: 'active' })).toBeGreaterThanOrEqual(1);
+    expect(families.get('rpmgate_database_errors_total')?.type).toBe('COUNTER');
     expect(families.has('process_cpu_user_seconds_total')).toBe(true);
     expect(families.has('nodejs_heap_size_used_bytes')).toBe(true);
 

@@ -86,6 +86,12 @@ describe('when PostgreSQL goes away', () => {
       body: await readFile(fixtures.byName('rg-epoch').path),
     });
     expect(retry.status).toBe(201);
+
+    // The metrics say what happened: requests that met the outage (the upload among them, refused before
+    // its route, at the token's check), and the upload stored once the database was back.
+    const metrics = await server.context.metrics.exposition();
+    expect(Number(/^rpmgate_database_errors_total\{kind="unavailable"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/^rpmgate_uploads_total\{outcome="created",reason=""\} 1$/m);
   });
 });
 

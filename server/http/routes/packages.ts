@@ -46,8 +46,10 @@ export function packageRoutes(ctx: AppContext) {
     } catch (error) {
       // One line per refused upload, for people: who, and why.
       if (error instanceof RpmgateError && error.status < 500) ctx.log.info('upload refused', { by: principal.name, status: error.status, reason: error.message });
+      ctx.metrics.countUpload('refused', refusalReason(error));
       throw error;
     }
+    ctx.metrics.countUpload(result.status);
     ctx.log.info(result.status === 'created' ? 'upload stored' : 'upload already stored', { nevra: result.package.nevra, by: principal.name });
     const stored = await findPackageDetail(ctx.sql, result.package.nevra);
     return c.json(packageView(stored ?? result.package), result.status === 'created' ? 201 : 200);
@@ -96,6 +98,12 @@ export function packageRoutes(ctx: AppContext) {
   });
 
   return routes;
+}
+
+/** A refusal's reason as a metrics label: its problem code, and entry_checks for a package the checks refused. */
+function refusalReason(error: unknown): string {
+  if (!(error instanceof RpmgateError)) return 'internal';
+  return error.code === 'unprocessable' && error.extra.findings ? 'entry_checks' : error.code;
 }
 
 export function packageView(row: PackageRow | PackageDetailRow) {
