@@ -40,6 +40,7 @@ import {
   type DependencyRow,
   type PackageDependencyRow,
   type ResolvePackageRow,
+  type FileOwnerRow,
 } from '../db/resolve-queries.ts';
 
 export interface ResolveOptions {
@@ -54,6 +55,11 @@ export interface ResolveOptions {
   minLevelRank?: number;
   /** Also resolve among the mirrors' synced packages (and accept upstream packages among the members). */
   mirrors?: boolean;
+  /**
+   * Owners of paths that neither the store nor primary's files name, from the mirrors' full file lists
+   * (mirrors/filelists-lookup.ts): asked once per round, for those paths only.
+   */
+  upstreamFileOwners?: (paths: string[]) => Promise<FileOwnerRow[]>;
 }
 
 /** A package added to the set, and the requirement that pulled it in. */
@@ -219,6 +225,10 @@ class SetClosure {
       const rows = await findFileOwners(this.sql, [...paths], this.options.mirrors);
       for (const path of paths) this.fileOwners.set(path, []);
       for (const row of rows) this.fileOwners.get(row.path)!.push(row.package_id);
+      const unowned = [...paths].filter((path) => this.fileOwners.get(path)!.length === 0);
+      if (unowned.length > 0 && this.options.upstreamFileOwners) {
+        for (const row of await this.options.upstreamFileOwners(unowned)) this.fileOwners.get(row.path)!.push(row.package_id);
+      }
     }
   }
 

@@ -24,6 +24,7 @@ import {
   type UnresolvedRequirementRow,
 } from '../db/sets.ts';
 import { listPendingAdoptions, type PendingAdoptionRow } from '../db/set-pending-adoptions.ts';
+import { findUpstreamFileOwners } from '../mirrors/filelists-lookup.ts';
 import { anyMirrorSynced, findUpstreamByIds, findUpstreamByNevra, findUpstreamSources, pendingRecord, type UpstreamPackageRow } from '../mirrors/upstream-members.ts';
 import { resolveSetDependencies } from './resolve.ts';
 import type { Principal } from './tokens.ts';
@@ -140,6 +141,7 @@ export async function createSet(ctx: AppContext, request: CreateSetRequest, crea
       addMissing: request.resolve,
       prefer: request.prefer,
       mirrors,
+      ...(mirrors ? { upstreamFileOwners: (paths: string[]) => findUpstreamFileOwners(ctx, paths) } : {}),
       ...(request.minLevel ? { minLevelRank: levelRank(request.minLevel) } : {}),
     });
     for (const pkg of closure.added) {

@@ -11,6 +11,7 @@ import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.t
 import { toolsRequired } from '../support/requirements.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { setSettled } from '../support/set-adoption.ts';
+import { buildSmallRpms } from '../support/small-rpms.ts';
 import { createVendorKey, makeUpstream, serveDirectory, type StaticServer, type Upstream, type VendorKey } from '../support/upstream-repo.ts';
 
 const availability = await dnfAvailable();
@@ -126,5 +127,22 @@ describe.skipIf(!availability.ok)('set create --resolve across store and mirrors
     expect(status).toBe(422);
     expect(body.detail).toMatch(/unresolved dependencies: rg-app-1\.0-1\.noarch requires/);
     expect(await stored(server, 'rg-lib-2.1-1.x86_64')).toBe(false);
+  });
+
+  it('resolves a file requirement outside primary\'s file list from the mirror\'s full file lists, read on demand', async () => {
+    const rpms = await buildSmallRpms([{ name: 'rg-fl-provider' }, { name: 'rg-fl-user', requires: ['/usr/share/rg-fl-provider/evr'] }]);
+    const up = await makeUpstream({ rpms, compress: 'xz' });
+    upstreams.push(up);
+    const http = await serveDirectory(up.dir);
+    https.push(http);
+    const server = await startTestServer();
+    servers.push(server);
+    expect((await server.admin.post('/api/v1/mirrors', { name: 'files', baseurl: http.url })).status).toBe(201);
+    expect((await server.admin.post('/api/v1/mirrors/files/sync', undefined)).status).toBe(200);
+    // primary.xml lists /etc and *bin/ files only: the path is in filelists.xml alone.
+    expect(await server.database.sql`select 1 from mirror_package_files where path = '/usr/share/rg-fl-provider/evr'`).toHaveLength(0);
+    const added = await createResolved(server, 'file-needs', ['rg-fl-user-1.0-1.noarch']);
+    expect(added).toContainEqual({ nevra: 'rg-fl-provider-1.0-1.noarch', reason: 'required by rg-fl-user-1.0-1.noarch: /usr/share/rg-fl-provider/evr (adopted from mirror files)' });
+    expect(await stored(server, 'rg-fl-provider-1.0-1.noarch')).toBe(true);
   });
 });
