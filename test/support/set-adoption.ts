@@ -1,13 +1,6 @@
 // Waiting for a set's upstream members, adopted in the background (server/mirrors/set-adoptions.ts).
 import type { ApiClient } from '../../common/http-client.ts';
-
-export interface PendingMember {
-  nevra: string;
-  mirror: string;
-  state: 'pending' | 'failed';
-  attempts: number;
-  lastError: string | null;
-}
+import type { PendingMember } from '../../server/services/sets.ts';
 
 export interface SetWithPending {
   complete: boolean;

@@ -1,5 +1,6 @@
 // What the /api/v1/packages routes accept. The upload's body is the RPM itself, read by the RPM reader.
 import { z } from '@hono/zod-openapi';
+import { levels } from '../../../common/roles.ts';
 import { integerQuery, textQuery } from '../validation.ts';
 
 export const uploadBody = z.string().openapi({ format: 'binary', description: 'the RPM file, as built' });
@@ -15,8 +16,20 @@ export const listPackagesQuery = z.strictObject({
 export const packageParams = z.object({ nevra: z.string().min(1).max(1024) });
 
 // What the /api/v1/packages routes answer (documented; the routes build them in routes/packages.ts).
-const levelOrObsolete = z.enum(['integ', 'qa_ready', 'pre_release', 'release', 'obsolete']);
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** A level, obsolete included: where a set (or a package, by its sets) has got to. */
+export const levelOrObsolete = z.enum([...levels, 'obsolete']);
+export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** What names a package: its NEVRA and the parts of it, and whether it is a source package. */
+export const packageIdentity = z.object({
+  nevra: z.string(),
+  name: z.string(),
+  epoch: z.number().int().nullable(),
+  version: z.string(),
+  release: z.string(),
+  arch: z.string(),
+  source: z.boolean(),
+});
 
 export const finding = z
   .object({
@@ -28,15 +41,8 @@ export const finding = z
   })
   .openapi('Finding');
 
-export const packageSummary = z
-  .object({
-    nevra: z.string(),
-    name: z.string(),
-    epoch: z.number().int().nullable(),
-    version: z.string(),
-    release: z.string(),
-    arch: z.string(),
-    source: z.boolean(),
+export const packageSummary = packageIdentity
+  .extend({
     sourcerpm: z.string().nullable(),
     filename: z.string(),
     sha256: sha256.openapi({ description: 'of the file served (signed by rpmgate)' }),

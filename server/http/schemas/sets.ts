@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { levels } from '../../../common/roles.ts';
 import { setNamePattern, setVersionPattern } from '../../services/sets.ts';
 import { booleanQuery, textQuery } from '../validation.ts';
+import { levelOrObsolete, packageIdentity, sha256 } from './packages.ts';
 
 const levelNames = [...levels, 'obsolete'] as const;
 
@@ -47,7 +48,6 @@ export const promoteBody = z.strictObject({
 export const setConformanceQuery = z.strictObject({ strict: booleanQuery(false) });
 
 // What the /api/v1/sets routes answer (documented; the routes build them in routes/sets.ts).
-const levelOrObsolete = z.enum(levelNames);
 
 export const setSummary = z
   .object({
@@ -64,18 +64,7 @@ export const setSummary = z
 export const setDetail = setSummary
   .extend({
     packages: z.array(z.string()).openapi({ description: 'the members\' NEVRAs' }),
-    members: z.array(
-      z.object({
-        nevra: z.string(),
-        name: z.string(),
-        epoch: z.number().int().nullable(),
-        version: z.string(),
-        release: z.string(),
-        arch: z.string(),
-        source: z.boolean(),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      }),
-    ),
+    members: z.array(packageIdentity.extend({ sha256 })),
     history: z.array(
       z.object({ from: levelOrObsolete, to: levelOrObsolete, by: z.string(), at: z.string().openapi({ format: 'date-time' }), comment: z.string().nullable() }),
     ),
