@@ -406,6 +406,14 @@ export async function listHostsOfSet(sql: Queryable, setId: number): Promise<Hos
 }
 
 /** Hosts whose reported set did not exist when they reported but exists now. */
+/**
+ * The hosts of a set are judged again at the next fleet read (as hosts that named a set before it
+ * existed are): its members grew, as when an upstream member was adopted in the background.
+ */
+export async function reassessHostsOfSet(sql: Queryable, setId: number): Promise<void> {
+  await sql`update hosts set set_id = null where set_id = ${setId}`;
+}
+
 export async function findResolvableHosts(sql: Queryable) {
   return sql<{ id: number; arch: string; set_ref: string; set_id: number; inventory_digest: Buffer }[]>`
     select h.id, h.arch, h.set_ref, s.id as set_id, h.inventory_digest

@@ -27,6 +27,13 @@ export async function insertPendingAdoptions(sql: Queryable, setId: number, reco
   await sql`insert into set_pending_adoptions ${sql(records.map((record) => ({ set_id: setId, ...record })))}`;
 }
 
+/** Whether the set still has members being adopted (it will grow). */
+export async function hasPendingMembers(sql: Queryable, setId: number): Promise<boolean> {
+  const [row] = await sql<{ pending: boolean }[]>`
+    select exists (select from set_pending_adoptions where set_id = ${setId} and state = 'pending') as pending`;
+  return row!.pending;
+}
+
 /** A set's members not in the store yet, pending or failed, by NEVRA. */
 export async function listPendingAdoptions(sql: Queryable, setId: number): Promise<PendingAdoptionRow[]> {
   return sql<PendingAdoptionRow[]>`select * from set_pending_adoptions where set_id = ${setId} order by nevra`;

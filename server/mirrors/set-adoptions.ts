@@ -11,6 +11,7 @@
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { tryAdvisoryLock } from '../db/advisory-lock.ts';
+import { reassessHostsOfSet } from '../db/hosts.ts';
 import { findMirror, type MirrorPackageRow, type MirrorRow } from '../db/mirrors.ts';
 import { bumpRepoGeneration } from '../db/repo-generations.ts';
 import {
@@ -130,6 +131,8 @@ export class SetAdoptionJob {
     const placed = await ctx.sql.begin(async (tx) => {
       if (!(await completePendingAdoption(tx, row.set_id, row.nevra, packageId))) return false;
       await refreshPackageLevels(tx, [packageId]);
+      // Hosts judged against the set's stored members are judged again against the grown set.
+      await reassessHostsOfSet(tx, row.set_id);
       // The set's repository (and the integ level's) now hold it.
       await bumpRepoGeneration(tx, 'levels');
       await bumpRepoGeneration(tx, 'packages');

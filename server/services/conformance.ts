@@ -16,6 +16,7 @@ import {
   type HostSummaryWithDrift,
   type StoredDrift,
 } from '../db/hosts.ts';
+import { hasPendingMembers } from '../db/set-pending-adoptions.ts';
 import { findSet, type SetRow } from '../db/sets.ts';
 
 /** Sets whose members are kept in memory; each is a few hundred tuples. */
@@ -24,7 +25,8 @@ const memberCaches = new WeakMap<Sql, Map<number, PackageTuple[]>>();
 
 /**
  * A set's binary members. Cached per pool (pass the pool, not a transaction) for good: a set's members
- * never change once it exists, and a deleted set's id is never reused.
+ * never change once it is complete (only adopted upstream members join it, sql/0022), and a deleted
+ * set's id is never reused.
  */
 export async function setMemberTuples(sql: Sql, setId: number): Promise<PackageTuple[]> {
   let cache = memberCaches.get(sql);
@@ -34,7 +36,9 @@ export async function setMemberTuples(sql: Sql, setId: number): Promise<PackageT
   }
   const cached = cache.get(setId);
   if (cached) return cached;
-  const members = await listSetMemberTuples(sql, setId);
+  const [members, growing] = await Promise.all([listSetMemberTuples(sql, setId), hasPendingMembers(sql, setId)]);
+  // A set still adopting upstream members grows: its members are read again until it is complete.
+  if (growing) return members;
   if (cache.size >= maxCachedSets) cache.delete(cache.keys().next().value!);
   cache.set(setId, members);
   return members;

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.ts';
 import { rpmgate } from '../support/cli.ts';
 import { consoleLogin } from '../support/console.ts';
+import { agentClient, machineId, report } from '../support/fleet.ts';
 import { createDnfRoot, dnfAvailable, type DnfRoot } from '../support/dnf-root.ts';
 import { toolsRequired } from '../support/requirements.ts';
 import { fetchPrimaryEntries } from '../support/served-repodata.ts';
@@ -170,6 +171,10 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
       // The set's repository lists only what is stored: dnf never sees a package it cannot download.
       const listed = (await fetchPrimaryEntries(`${server.url}/repo/set/down/1/`)).map((entry) => entry.name);
       expect(listed).toEqual(['rg-epoch']);
+      // A host on the set, with what the set serves so far: conforming to the stored members.
+      const hostReport = report('pending-host', [uploaded], { set: 'down/1' });
+      const reported = await (await agentClient(server)).request<{ status: string }>('POST', '/api/v1/hosts/report', { json: hostReport });
+      expect(reported.body.status).toBe('conforming');
       const refused = await integ.request<{ detail: string }>('POST', '/api/v1/sets/down/1/promote', { json: { level: 'qa_ready' }, accept: [409] });
       expect(refused.status).toBe(409);
       expect(refused.body.detail).toMatch(/not complete: 2 upstream member\(s\) are still being adopted/);
@@ -182,6 +187,10 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
     expect(settled.packages).toEqual(expect.arrayContaining([uploaded, upstreamNevra, 'rg-hello-2.0-1.src']));
     const listed = (await fetchPrimaryEntries(`${server.url}/repo/set/down/1/`)).map((entry) => entry.name).sort();
     expect(listed).toEqual(['rg-epoch', 'rg-hello']);
+    // The host is judged again against the grown set: the adopted member is missing on it.
+    const { body: host } = await integ.get<{ status: string; conformance: { missing: string[] } }>(`/api/v1/hosts/${machineId('pending-host')}`);
+    expect(host.status).toBe('drifting');
+    expect(host.conformance.missing).toEqual([upstreamNevra]);
     const promoted = await integ.request<{ level: string }>('POST', '/api/v1/sets/down/1/promote', { json: { level: 'qa_ready' } });
     expect(promoted.body.level).toBe('qa_ready');
   });
