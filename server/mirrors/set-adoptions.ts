@@ -27,6 +27,8 @@ import { adoptMirrorPackage } from './adopt.ts';
 
 /** Rows taken per round: the lock is held across rounds until nothing is due. */
 const batchSize = 20;
+/** Packages adopted at once. */
+const parallelAdoptions = 3;
 /** Backoff of a failing upstream: RPMGATE_MIRROR_RETRY_SECONDS (15 s), doubling, at most an hour. */
 const maxRetrySeconds = 3600;
 /** After a kick that found the lock taken: the holder may have read its last batch already. */
@@ -96,10 +98,12 @@ export class SetAdoptionJob {
         while (!this.stopped) {
           const due = await listDueAdoptions(ctx.sql, batchSize);
           if (due.length === 0) break;
-          for (const row of due) {
-            if (this.stopped) break;
-            await this.adoptOne(ctx, row);
-          }
+          // A few at a time: a download waits on the network, rpmlint and signing on the CPU.
+          let next = 0;
+          const lane = async () => {
+            while (next < due.length && !this.stopped) await this.adoptOne(ctx, due[next++]!);
+          };
+          await Promise.all(Array.from({ length: Math.min(parallelAdoptions, due.length) }, lane));
         }
       } catch (error) {
         ctx.log.warn('set adoption interrupted', { error: (error as Error).message });
