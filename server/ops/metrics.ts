@@ -143,6 +143,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
     reports = new Gauge({ name: 'rpmgate_fleet_reports_received', help: 'Inventory reports received from all hosts', registers: [registry], aggregator: 'max' });
     age = new Gauge({ name: 'rpmgate_fleet_report_age_seconds', help: 'Age of the oldest last report of a host', registers: [registry], aggregator: 'max' });
     drifting = new Gauge({ name: 'rpmgate_fleet_hosts_drifting', help: 'Hosts drifting from their set', registers: [registry], aggregator: 'max' });
+    new Gauge({
+      name: 'rpmgate_set_members_not_adopted',
+      help: 'Upstream members of sets not in the store: pending (being fetched, retried) or failed (refused for good)',
+      labelNames: ['state'],
+      registers: [registry],
+      aggregator: 'max',
+      async collect() {
+        try {
+          const rows = await sql<{ state: string; members: number }[]>`select state, count(*)::int as members from set_pending_adoptions group by state`;
+          this.set({ state: 'pending' }, rows.find((row) => row.state === 'pending')?.members ?? 0);
+          this.set({ state: 'failed' }, rows.find((row) => row.state === 'failed')?.members ?? 0);
+        } catch {
+          errors.inc();
+        }
+      },
+    });
     // The pools of every server on this database, as PostgreSQL sees them (postgres.js exposes no pool state).
     new Gauge({
       name: 'rpmgate_database_connections',

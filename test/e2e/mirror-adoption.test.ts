@@ -211,6 +211,8 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
     expect(html).toContain('Upstream members not adopted yet');
     expect(html).toMatch(new RegExp(`${refused.replace(/[.^$]/g, '\\$&')}</td><td>vendor</td><td>refused</td>`));
     expect(await server.database.sql`select 1 from packages where nevra = ${refused}`).toHaveLength(0);
+    // Operators see it in the metrics, to alert on.
+    expect(await server.server.context.metrics.exposition()).toMatch(/^rpmgate_set_members_not_adopted\{state="failed"\} 1$/m);
     expect((await fetchPrimaryEntries(`${server.url}/repo/set/refused/1/`)).map((entry) => entry.name)).toEqual(['rg-epoch']);
     const integ = await server.clientFor('integ');
     const promote = await integ.request<{ detail: string }>('POST', '/api/v1/sets/refused/1/promote', { json: { level: 'qa_ready' }, accept: [409] });

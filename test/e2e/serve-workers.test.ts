@@ -186,6 +186,7 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
     expect(sum('rpmgate_database_connections', { state: 'max' })).toBeGreaterThan(0);
     expect(sum('rpmgate_database_connections', { state: 'active' })).toBeGreaterThanOrEqual(1);
     expect(families.get('rpmgate_database_errors_total')?.type).toBe('COUNTER');
+    expect(samples('rpmgate_set_members_not_adopted', {}).map((sample) => `${sample.labels?.state}=${sample.value}`).sort()).toEqual(['failed=0', 'pending=0']);
     expect(families.has('process_cpu_user_seconds_total')).toBe(true);
     expect(families.has('nodejs_heap_size_used_bytes')).toBe(true);
 
