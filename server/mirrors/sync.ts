@@ -12,7 +12,7 @@ import { iterateRepodata, parseRepomd, type ParsedRepomd } from '../../common/re
 import type { AppContext } from '../context.ts';
 import { findKnownPkgids, insertMirrorPackages, recordSyncFailure, type MirrorPart, type MirrorRow } from '../db/mirrors.ts';
 import type { Queryable } from '../db/queryable.ts';
-import { collectGarbage } from '../ops/full-gc.ts';
+import { collectionBudget } from '../ops/full-gc.ts';
 import { decompressStream } from './decompress.ts';
 import { mirrorPackageRecord, type MirrorPackageRecord } from './primary-record.ts';
 import { splitPrimary, wrapPackages, type PrimaryDocumentHead, type PrimaryPackageText } from './primary-split.ts';
@@ -176,7 +176,7 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
   let head: PrimaryDocumentHead | null = null;
   let batch: PrimaryPackageText[] = [];
   let added = 0;
-  let sinceCollection = 0;
+  const spend = collectionBudget(packagesPerCollection);
   const flush = async () => {
     const pkgids = [...new Set(batch.map((pkg) => pkg.pkgid))];
     const fresh = await tx<{ pkgid: string }[]>`
@@ -191,7 +191,7 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
     for await (const entry of iterateRepodata('primary', wrapPackages(head!, unknown))) records.push(mirrorPackageRecord(entry));
     await insertMirrorPackages(tx, mirror.id, records);
     added += records.length;
-    sinceCollection += records.length * (parsedWeight - 1);
+    spend(records.length * (parsedWeight - 1));
   };
   for await (const pkg of splitPrimary(source, (found) => (head = found))) {
     const isSource = pkg.arch === 'src' || pkg.arch === 'nosrc';
@@ -200,10 +200,7 @@ async function recordPackages(tx: Queryable, mirror: MirrorRow, part: FetchedPar
     if (!isSource && mirror.arches && pkg.arch !== 'noarch' && !mirror.arches.includes(pkg.arch)) continue;
     batch.push(pkg);
     if (batch.length >= batchSize) await flush();
-    if (++sinceCollection >= packagesPerCollection) {
-      collectGarbage();
-      sinceCollection = 0;
-    }
+    spend();
   }
   if (batch.length > 0) await flush();
   return added;

@@ -18,3 +18,17 @@ export function collectGarbage(): void {
   }
   gc?.();
 }
+
+/**
+ * A budget of work (packages parsed, reports recorded) after which a full collection is asked for: the
+ * garbage of each unit is dropped before it piles up, at the cost of one collection per budget.
+ */
+export function collectionBudget(budget: number): (units?: number) => void {
+  let spent = 0;
+  return (units = 1) => {
+    spent += units;
+    if (spent < budget) return;
+    spent = 0;
+    collectGarbage();
+  };
+}
