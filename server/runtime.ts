@@ -16,7 +16,8 @@ import { RpmgateError } from '../common/errors.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createApp } from './http/app.ts';
-import { warmPath, type FastPath } from './http/warm-path.ts';
+import { warmAnswers, warmPath, type FastPath } from './http/warm-path.ts';
+import { installWarmSocket } from './http/warm-socket.ts';
 import { PackageFileMemory, PublicKeyFile } from './http/warm-files.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './ops/metrics.ts';
@@ -183,7 +184,8 @@ export interface HttpListener {
 export async function listenHttp(context: AppContext): Promise<HttpListener> {
   const { config, log } = context;
   const app = createApp(context);
-  const fastPath = warmPath(context);
+  const answers = warmAnswers(context);
+  const fastPath = warmPath(answers);
   const appListener = getRequestListener(app.fetch);
   // Warm repodata, package and key requests are answered before the app; everything else goes to it.
   const metrics = context.metrics;
@@ -202,6 +204,8 @@ export async function listenHttp(context: AppContext): Promise<HttpListener> {
   });
   // Long uploads must not be cut by Node's default 5-minute request timeout.
   server.requestTimeout = 0;
+  // Plain warm GETs are answered off the connection before Node's server parses them (warm-socket.ts).
+  const warmSocket = installWarmSocket(server, answers, metrics, access);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -225,8 +229,13 @@ export async function listenHttp(context: AppContext): Promise<HttpListener> {
         server.close(() => resolve());
         // Idle keep-alive connections go at once; requests under way may finish within the grace.
         server.closeIdleConnections();
-        if (graceMs <= 0) server.closeAllConnections();
-        else setTimeout(() => server.closeAllConnections(), graceMs).unref();
+        warmSocket.endAll();
+        const cutAll = () => {
+          server.closeAllConnections();
+          warmSocket.destroyAll();
+        };
+        if (graceMs <= 0) cutAll();
+        else setTimeout(cutAll, graceMs).unref();
       }),
   };
 }

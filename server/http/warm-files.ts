@@ -2,14 +2,14 @@
 // answers of repomd-fast-path.ts). A package URL costs the app two queries and a promise chain before
 // its first byte; once the app has answered it, what the URL names (a blob, its size and headers) is
 // kept here for as long as the repository generations it was read in are the current ones, and the
-// next request for it opens the blob and streams it without the framework. The key is armored once per
+// next request for it opens the blob and answers it without the framework. The key is armored once per
 // change of the keyring, not on every request.
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
 import type { Keyring } from '../signing/keyring.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
+import type { WarmReply, WarmRequest } from './warm-answer.ts';
 
 /** What a package URL was answered with, from the database, in one generation of the repositories. */
 export interface PackageFileFacts {
@@ -30,8 +30,18 @@ const smallAnswerBytes = 256 * 1024;
 /** URLs remembered at most; a crawl of random URLs starts the map over rather than grow it. */
 const maxRemembered = 20_000;
 
+/**
+ * Bytes of small package files kept in memory, by sha256, per process: the packages every host of a
+ * fleet fetches after an update are answered without touching the disk (open, stat, read and close
+ * cost more than the answer). Verified against their sha256 when they enter, so memory never holds
+ * what the store does not name; the oldest go first past the budget.
+ */
+const maxKeptBytes = 32 * 1024 * 1024;
+
 export class PackageFileMemory {
   private readonly byUrl = new Map<string, Remembered>();
+  private readonly bytesBySha256 = new Map<string, Buffer>();
+  private keptBytes = 0;
 
   /** Called by the app's package route once it has found what `url` names in `generations`. */
   remember(url: string, generations: object | null, facts: PackageFileFacts): void {
@@ -46,62 +56,86 @@ export class PackageFileMemory {
     if (!found || found.generations !== generations) return null;
     return found;
   }
+
+  /** A package file's bytes, when memory holds them. */
+  bytes(sha256: string): Buffer | null {
+    return this.bytesBySha256.get(sha256) ?? null;
+  }
+
+  /** Keeps a small package file's bytes read from the store, if they are the ones `sha256` names. */
+  keepBytes(sha256: string, bytes: Buffer): void {
+    if (bytes.length > smallAnswerBytes || this.bytesBySha256.has(sha256)) return;
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256) return;
+    for (const [oldest, kept] of this.bytesBySha256) {
+      if (this.keptBytes + bytes.length <= maxKeptBytes) break;
+      this.bytesBySha256.delete(oldest);
+      this.keptBytes -= kept.length;
+    }
+    this.bytesBySha256.set(sha256, bytes);
+    this.keptBytes += bytes.length;
+  }
 }
 
 /**
- * Answers a package request from its remembered facts and the blob's local file, or returns false
- * having written nothing (no local file, the blob missing or short: the app then answers, and
- * reports the damaged store as it does).
+ * The answer to a package request from its remembered facts and the blob's local file, or null having
+ * kept nothing open (no local file, the blob missing or short: the app then answers, and reports the
+ * damaged store as it does; or a file too large for a transport that cannot stream).
  */
-export function answerWarmPackage(req: IncomingMessage, res: ServerResponse, facts: PackageFileFacts, blobFile: string): boolean {
+export function answerWarmPackage(request: WarmRequest, facts: PackageFileFacts, blobFile: string, memory: PackageFileMemory): WarmReply | null {
+  const kept = memory.bytes(facts.sha256);
+  if (kept) {
+    let fromMemory: FileAnswer;
+    try {
+      fromMemory = answerFile(request, { ...packageFileSource(facts, blobFile), body: { bytes: kept } });
+    } catch {
+      return null;
+    }
+    return { status: fromMemory.status, headers: fromMemory.headers, body: Buffer.isBuffer(fromMemory.body) ? fromMemory.body : null };
+  }
   let fd: number;
   try {
     // Synchronous, as nginx's open: a local open is microseconds, and the answer can still fall back
     // to the app only while nothing has been written.
     fd = openSync(blobFile, 'r');
   } catch {
-    return false;
+    return null;
   }
   let reply: FileAnswer;
   try {
     if (fstatSync(fd).size !== facts.size) throw new Error('damaged');
-    reply = answerFile({ method: req.method ?? 'GET', header: (name) => headerOf(req, name) }, packageFileSource(facts, blobFile));
+    reply = answerFile(request, packageFileSource(facts, blobFile));
   } catch {
     // A damaged blob, or a range outside the file: the app's answer (a problem document) is the answer.
     closeSync(fd);
-    return false;
+    return null;
   }
   if (reply.body === null || Buffer.isBuffer(reply.body)) {
     closeSync(fd);
-    res.writeHead(reply.status, reply.headers);
-    res.end(reply.body ?? undefined);
-    return true;
+    return { status: reply.status, headers: reply.headers, body: reply.body };
   }
-  const length = reply.body.end - reply.body.start + 1;
-  if (length <= smallAnswerBytes) {
-    // Most packages are small: one read beats a stream's set-up, as nginx's sendfile beats its buffers.
-    const bytes = Buffer.allocUnsafe(length);
-    let read = 0;
-    try {
-      while (read < length) {
-        const got = readSync(fd, bytes, read, length - read, reply.body.start + read);
-        if (got === 0) throw new Error('short');
-        read += got;
-      }
-    } catch {
-      closeSync(fd);
-      return false;
-    }
+  const { start, end } = reply.body;
+  const length = end - start + 1;
+  if (length > smallAnswerBytes) {
+    if (request.streams) return { status: reply.status, headers: reply.headers, body: { fd, start, end } };
     closeSync(fd);
-    res.writeHead(reply.status, reply.headers);
-    res.end(bytes);
-    return true;
+    return null;
   }
-  res.writeHead(reply.status, reply.headers);
-  const stream = createReadStream('', { fd, start: reply.body.start, end: reply.body.end, highWaterMark: 256 * 1024, autoClose: true });
-  // pipeline destroys the file stream (closing the descriptor) when the client goes away mid-answer.
-  pipeline(stream, res, () => {});
-  return true;
+  // Most packages are small: one read beats a stream's set-up, as nginx's sendfile beats its buffers.
+  const bytes = Buffer.allocUnsafe(length);
+  let read = 0;
+  try {
+    while (read < length) {
+      const got = readSync(fd, bytes, read, length - read, start + read);
+      if (got === 0) throw new Error('short');
+      read += got;
+    }
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+  if (length === facts.size) memory.keepBytes(facts.sha256, bytes);
+  return { status: reply.status, headers: reply.headers, body: bytes };
 }
 
 function packageFileSource(facts: PackageFileFacts, path: string): FileSource {

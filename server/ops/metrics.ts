@@ -20,6 +20,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Counts a request once its answer is sent (installed on every Node request). */
   observe(req: IncomingMessage, res: ServerResponse): void;
+  /** Counts a request answered on the warm socket (server/http/warm-socket.ts), which has no Node response. */
+  countRequest(method: string, route: string, status: number, seconds: number): void;
   /** The exposition of the whole server (a worker asks its supervisor). */
   exposition(): Promise<string>;
   readonly contentType: string;
@@ -192,6 +194,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
         requests.inc(labels);
         duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       });
+    },
+    countRequest(method, route, status, seconds) {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
     },
     exposition: () => registry.metrics(),
     countUpload(outcome, reason = '') {

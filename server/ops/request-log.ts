@@ -18,10 +18,14 @@ const saneRequestId = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
 
 type Tagged = Record<symbol, unknown>;
 
+/** The client's X-Request-Id when it is a sane one, else a new id. */
+export function requestIdFrom(given: string | string[] | null | undefined): string {
+  return typeof given === 'string' && saneRequestId.test(given) ? given : randomUUID();
+}
+
 /** The request's id (accepted or made), set on the request and in the answer's X-Request-Id. */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && saneRequestId.test(given) ? given : randomUUID();
+  const id = requestIdFrom(req.headers['x-request-id']);
   (req as unknown as Tagged)[requestIdSymbol] = id;
   res.setHeader('x-request-id', id);
   return id;
@@ -45,11 +49,16 @@ export interface AccessLog {
   observe(req: IncomingMessage, res: ServerResponse, startedMs: number): void;
   /** Whether the warm path's answers get access lines (debug level). */
   readonly warmLines: boolean;
+  /** The access line of a request answered on the warm socket (server/http/warm-socket.ts), at debug level. */
+  warm(fields: { requestId: string; method: string; route: string; status: number; durationMs: number }): void;
 }
 
 export function accessLog(log: Logger): AccessLog {
   return {
     warmLines: log.enabled('debug'),
+    warm(fields) {
+      log.debug('request', { ...fields, durationMs: Math.round(fields.durationMs * 1000) / 1000 });
+    },
     observe(req, res, startedMs) {
       res.once('finish', () => {
         const tags = res as unknown as Tagged;
