@@ -103,6 +103,8 @@ export function installWarmSocket(server: Server, answers: WarmAnswers, metrics:
     let answeredOne = false;
     let clientEnded = false;
     let waitingDrain = false;
+    /** When the first byte of the request head now pending arrived. */
+    let headStartedAt = 0;
 
     const stopReading = (): void => {
       done = true;
@@ -172,7 +174,16 @@ export function installWarmSocket(server: Server, answers: WarmAnswers, metrics:
     };
 
     function onData(chunk: Buffer): void {
-      pending = pending === null ? chunk : Buffer.concat([pending, chunk]);
+      if (pending === null) {
+        headStartedAt = Date.now();
+        pending = chunk;
+      } else if (Date.now() - headStartedAt > server.headersTimeout) {
+        // A head trickling in byte by byte for longer than Node would wait for it.
+        socket.destroy();
+        return;
+      } else {
+        pending = Buffer.concat([pending, chunk]);
+      }
       pump();
     }
     function onDrain(): void {
