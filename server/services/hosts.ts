@@ -17,7 +17,7 @@ import {
   insertHost,
   isTokenLive,
   listHostChanges,
-  listHosts,
+  listHostViews,
   lockHost,
   probeReport,
   revokeAgentTokensOf,
@@ -293,10 +293,11 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
   });
 }
 
-export async function findHosts(sql: Sql, filter: HostFilter): Promise<{ total: number; hosts: HostSummaryRow[] }> {
+/** Hosts under a filter, each as the API's JSON text (built by PostgreSQL), and how many match in all. */
+export async function findHostViews(sql: Sql, filter: HostFilter): Promise<{ total: number; views: string[] }> {
   await resolvePendingAssignments(sql);
-  const rows = await listHosts(sql, filter);
-  return { total: rows[0]?.total ?? 0, hosts: rows };
+  const rows = await listHostViews(sql, filter);
+  return { total: rows[0]?.total ?? 0, views: rows.map((row) => row.view) };
 }
 
 export interface HostDetail {

@@ -2,6 +2,8 @@
 // strict, arches), the drift queries, a set's conformance view, component usage, and hosts whose set
 // appears after they reported or disappears under them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostSummaryView } from '../../server/http/routes/hosts.ts';
+import { findHostsPage } from '../../server/services/fleet-listings.ts';
 import { rpmgate } from '../support/cli.ts';
 import { agentClient, createSetOf, machineId, report, tuple } from '../support/fleet.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -109,6 +111,19 @@ describe('drift queries', () => {
     expect(all.map((h) => h.hostname).sort()).toEqual(hosts.filter((h) => h.set === undefined).map((h) => `${h.label}.example.com`).concat('answer.example.com').sort());
     const strict = (await server.admin.get<{ hosts: Summary[] }>('/api/v1/hosts?set=billing/1.0&drifting=true&strict=true')).body.hosts;
     expect(strict.length).toBe(all.length);
+  });
+
+  it('lists each host exactly as hostSummaryView shows its stored summary (the JSON is built by PostgreSQL), plain and strict, in name order', async () => {
+    const stored = await findHostsPage(server.database.sql, { setRef: null, drifting: false, staleDays: null, search: null, limit: 1000, offset: 0 });
+    expect(stored.hosts.length).toBeGreaterThanOrEqual(hosts.length);
+    for (const strict of [false, true]) {
+      const { body } = await server.admin.get<{ total: number; hosts: Summary[] }>(`/api/v1/hosts?strict=${strict}`);
+      expect(body.total).toBe(stored.total);
+      expect(body.hosts, `strict=${strict}`).toEqual(stored.hosts.map((row) => hostSummaryView(row, strict)));
+    }
+    // The times as Node writes them, to the millisecond (PostgreSQL keeps microseconds).
+    const { body } = await server.admin.get<{ hosts: { lastReportAt: string }[] }>('/api/v1/hosts?limit=1');
+    expect(body.hosts[0]!.lastReportAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('refuses a malformed filter with 400', async () => {
