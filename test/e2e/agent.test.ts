@@ -347,6 +347,9 @@ describe.skipIf(!availability.ok)(`rpmgate-agent with real rpm and dnf${availabi
     tampered.writeUInt8(tampered.readUInt8(at) ^ 0xff, at);
     await chmod(blob, 0o644);
     await writeFile(blob, tampered);
+    // The server keeps small package files it has verified in memory (warm-files.ts): a restarted one
+    // reads the damaged blob, as a server would after the disk went bad while it was down.
+    await server.restart();
     try {
       const dest = await newDir();
       const result = await agent(host, ['download', '--set', 'demo/1.0', '--dest', dest], { token });
