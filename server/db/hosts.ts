@@ -384,41 +384,19 @@ export interface HostFilter {
   offset: number;
 }
 
-/**
- * Hosts from their stored summaries (an indexed read, nothing recomputed), each as the API lists it
- * (http/routes/hosts.ts's hostSummaryView) in JSON text built by PostgreSQL; `total` counts every match.
- * Built there because a page of 10,000 hosts is 4.6 MB of JSON, and decoding its rows, mapping
- * and stringifying them in Node cost more than the query (bench:fleet). A test holds the two equal.
- */
-export async function listHostViews(sql: Queryable, filter: HostFilter): Promise<{ view: string; total: number }[]> {
-  const status = filter.strict
-    ? sql`(case when conformance_status = 'conforming' and foreign_count > 0 then 'drifting' else conformance_status end)`
-    : sql`conformance_status`;
-  return sql<{ view: string; total: number }[]>`
-    select json_build_object(
-        'machineId', machine_id, 'hostname', hostname, 'os', os, 'arch', arch, 'set', set_ref, 'setKnown', set_id is not null,
-        'status', ${status},
-        'conforming', case ${status} when 'conforming' then true when 'drifting' then false end,
-        'counts', json_build_object(
-          'expected', expected_count, 'matched', expected_count - missing_count - older_count - newer_count,
-          'missing', missing_count, 'older', older_count, 'newer', newer_count, 'different', different_count, 'foreign', foreign_count),
-        'packageCount', package_count, 'reports', report_count,
-        'firstReportAt', iso_millis(first_report_at), 'lastReportAt', iso_millis(last_report_at), 'lastChangeAt', iso_millis(last_change_at)
-      )::text as view,
-      count(*) over ()::int4 as total
-    from hosts
-    where true ${hostFilterConditions(sql, filter)}
-    order by hostname, machine_id
-    limit ${filter.limit} offset ${filter.offset}`;
-}
-
-function hostFilterConditions(sql: Queryable, filter: HostFilter) {
+/** Hosts with their stored summaries: an indexed read, nothing recomputed. `total` counts every match. */
+export async function listHosts(sql: Queryable, filter: HostFilter): Promise<(HostSummaryRow & { total: number })[]> {
   const drifting = filter.strict
     ? sql`(conformance_status = 'drifting' or (conformance_status = 'conforming' and foreign_count > 0))`
     : sql`conformance_status = 'drifting'`;
-  return sql`
-    ${filter.setRef !== null ? sql`and set_ref = ${filter.setRef}` : sql``}
-    ${filter.drifting === true ? sql`and ${drifting}` : filter.drifting === false ? sql`and not ${drifting}` : sql``}`;
+  return sql<(HostSummaryRow & { total: number })[]>`
+    select ${summaryColumnList(sql)}, count(*) over () as total
+    from hosts
+    where true
+      ${filter.setRef !== null ? sql`and set_ref = ${filter.setRef}` : sql``}
+      ${filter.drifting === true ? sql`and ${drifting}` : filter.drifting === false ? sql`and not ${drifting}` : sql``}
+    order by hostname, machine_id
+    limit ${filter.limit} offset ${filter.offset}`;
 }
 
 /** Every host assigned to a set, with its stored drift. */

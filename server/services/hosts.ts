@@ -17,7 +17,7 @@ import {
   insertHost,
   isTokenLive,
   listHostChanges,
-  listHostViews,
+  listHosts,
   lockHost,
   probeReport,
   revokeAgentTokensOf,
@@ -293,11 +293,10 @@ export async function enrollHost(sql: Sql, body: Record<string, unknown>, princi
   });
 }
 
-/** Hosts under a filter, each as the API's JSON text (built by PostgreSQL), and how many match in all. */
-export async function findHostViews(sql: Sql, filter: HostFilter): Promise<{ total: number; views: string[] }> {
+export async function findHosts(sql: Sql, filter: HostFilter): Promise<{ total: number; hosts: HostSummaryRow[] }> {
   await resolvePendingAssignments(sql);
-  const rows = await listHostViews(sql, filter);
-  return { total: rows[0]?.total ?? 0, views: rows.map((row) => row.view) };
+  const rows = await listHosts(sql, filter);
+  return { total: rows[0]?.total ?? 0, hosts: rows };
 }
 
 export interface HostDetail {

@@ -113,7 +113,7 @@ describe('drift queries', () => {
     expect(strict.length).toBe(all.length);
   });
 
-  it('lists each host exactly as hostSummaryView shows its stored summary (the JSON is built by PostgreSQL), plain and strict, in name order', async () => {
+  it('lists each host exactly as hostSummaryView shows its stored summary, plain and strict, in name order', async () => {
     const stored = await findHostsPage(server.database.sql, { setRef: null, drifting: false, staleDays: null, search: null, limit: 1000, offset: 0 });
     expect(stored.hosts.length).toBeGreaterThanOrEqual(hosts.length);
     for (const strict of [false, true]) {
@@ -121,7 +121,7 @@ describe('drift queries', () => {
       expect(body.total).toBe(stored.total);
       expect(body.hosts, `strict=${strict}`).toEqual(stored.hosts.map((row) => hostSummaryView(row, strict)));
     }
-    // The times as Node writes them, to the millisecond (PostgreSQL keeps microseconds).
+    // The times to the millisecond, in UTC (PostgreSQL keeps microseconds).
     const { body } = await server.admin.get<{ hosts: { lastReportAt: string }[] }>('/api/v1/hosts?limit=1');
     expect(body.hosts[0]!.lastReportAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
