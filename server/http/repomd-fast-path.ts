@@ -16,7 +16,7 @@ import type { RepoRequest } from '../repodata/cache.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
 import { metadataFile, parseRepoPath, repomdFile } from './routes/repo.ts';
 import { warmRoutes } from '../ops/metrics.ts';
-import type { RoutedWarmReply, WarmRequest } from './warm-answer.ts';
+import { isPlainGet, type RoutedWarmReply, type WarmRequest } from './warm-answer.ts';
 
 /** The answer to the request, or null when the app must answer it. */
 export type WarmAnswer = (request: WarmRequest) => RoutedWarmReply | null;
@@ -93,8 +93,7 @@ export function repomdFastPath(ctx: AppContext): WarmAnswer {
         answer = keep(url);
       }
       if (!answer) return null;
-      const conditional = request.header('if-none-match') !== null || request.header('if-modified-since') !== null;
-      return request.method === 'GET' && !conditional ? answer.plain : routed(answerFile(request, answer.file));
+      return isPlainGet(request) ? answer.plain : routed(answerFile(request, answer.file));
     } catch {
       // Whatever the app makes of it (a 404 problem document, say) is the answer.
       return null;

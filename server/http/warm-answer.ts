@@ -32,3 +32,13 @@ export interface WarmReply {
 export interface RoutedWarmReply extends WarmReply {
   route: string;
 }
+
+/** A GET without a range or a condition: the one request whose answer can be made once and kept. */
+export function isPlainGet(request: WarmRequest): boolean {
+  return (
+    request.method === 'GET' &&
+    request.header('range') === null &&
+    request.header('if-none-match') === null &&
+    request.header('if-modified-since') === null
+  );
+}

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { Keyring } from '../signing/keyring.ts';
 import { answerFile, type FileAnswer, type FileSource } from './file-response.ts';
-import type { WarmReply, WarmRequest } from './warm-answer.ts';
+import { isPlainGet, type WarmReply, type WarmRequest } from './warm-answer.ts';
 
 /** What a package URL was answered with, from the database, in one generation of the repositories. */
 export interface PackageFileFacts {
@@ -84,13 +84,19 @@ export class PackageFileMemory {
 export function answerWarmPackage(request: WarmRequest, facts: PackageFileFacts, blobFile: string, memory: PackageFileMemory): WarmReply | null {
   const kept = memory.bytes(facts.sha256);
   if (kept) {
+    // A plain GET's answer is made once per URL and generation (the facts), as repomd.xml's is.
+    const plain = isPlainGet(request);
+    const made = plain ? plainReplies.get(facts) : undefined;
+    if (made && made.body === kept) return made;
     let fromMemory: FileAnswer;
     try {
       fromMemory = answerFile(request, { ...packageFileSource(facts, blobFile), body: { bytes: kept } });
     } catch {
       return null;
     }
-    return { status: fromMemory.status, headers: fromMemory.headers, body: Buffer.isBuffer(fromMemory.body) ? fromMemory.body : null };
+    const reply = { status: fromMemory.status, headers: fromMemory.headers, body: Buffer.isBuffer(fromMemory.body) ? fromMemory.body : null };
+    if (plain) plainReplies.set(facts, reply);
+    return reply;
   }
   let fd: number;
   try {
@@ -137,6 +143,9 @@ export function answerWarmPackage(request: WarmRequest, facts: PackageFileFacts,
   if (length === facts.size) memory.keepBytes(facts.sha256, bytes);
   return { status: reply.status, headers: reply.headers, body: bytes };
 }
+
+/** Answers to plain GETs of package files held in memory, by the facts they were made from. */
+const plainReplies = new WeakMap<PackageFileFacts, WarmReply>();
 
 function packageFileSource(facts: PackageFileFacts, path: string): FileSource {
   return {

@@ -17,7 +17,7 @@ import { answerFile, type FileSource } from './file-response.ts';
 import { hostPolicy } from './host-check.ts';
 import { repomdFastPath } from './repomd-fast-path.ts';
 import { parseRepoPath, repoFileHeaders } from './routes/repo.ts';
-import type { RoutedWarmReply, WarmRequest } from './warm-answer.ts';
+import { isPlainGet, type RoutedWarmReply, type WarmRequest } from './warm-answer.ts';
 import { answerWarmPackage, headerOf } from './warm-files.ts';
 
 export interface WarmAnswers {
@@ -35,7 +35,7 @@ export function warmAnswers(ctx: AppContext): WarmAnswers {
   let plainKey: { file: FileSource; reply: RoutedWarmReply } | null = null;
   const answerKey = (request: WarmRequest): RoutedWarmReply => {
     const file = ctx.publicKey.file();
-    const plain = request.method === 'GET' && request.header('if-none-match') === null && request.header('range') === null;
+    const plain = isPlainGet(request);
     if (plain && plainKey?.file === file) return plainKey.reply;
     const answer = answerFile(request, file);
     const reply = { status: answer.status, headers: answer.headers, body: Buffer.isBuffer(answer.body) ? answer.body : null, route: warmRoutes.key };

@@ -32,44 +32,31 @@ const headPattern = /^(?:GET|HEAD) \/[!-~]* HTTP\/1\.1(?:\r\n[!#$%&'*+\-.^_`|~0-
 const handedOverHeaders = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'te', 'trailer']);
 const reasons: Record<number, string> = { 200: 'OK', 206: 'Partial Content', 304: 'Not Modified' };
 
-/** A request read off the socket: the headers the answers and the connection need, kept from one pass. */
+/** Headers that must come once: what the answer and the connection depend on. */
+const singleHeaders = new Set(['host', 'connection', 'x-request-id', 'range', 'if-range', 'if-none-match', 'if-modified-since']);
+
+/** A request read off the socket, with its headers by lowercase name (repeated ones joined, as Node does). */
 class SocketRequest implements WarmRequest {
   readonly streams = false;
-  host: string | undefined = undefined;
-  connection: string | undefined = undefined;
-  requestIdHeader: string | undefined = undefined;
-  range: string | null = null;
-  ifRange: string | null = null;
-  ifNoneMatch: string | null = null;
-  ifModifiedSince: string | null = null;
   requestId = '';
 
   constructor(
     readonly method: 'GET' | 'HEAD',
     readonly url: string,
     readonly localPort: number | undefined,
-    private readonly head: string,
+    readonly headers: Map<string, string>,
   ) {}
 
+  get host(): string | undefined {
+    return this.headers.get('host');
+  }
+
   get close(): boolean {
-    return this.connection === 'close';
+    return this.headers.get('connection')?.toLowerCase() === 'close';
   }
 
   header(name: string): string | null {
-    switch (name) {
-      case 'host':
-        return this.host ?? null;
-      case 'range':
-        return this.range;
-      case 'if-range':
-        return this.ifRange;
-      case 'if-none-match':
-        return this.ifNoneMatch;
-      case 'if-modified-since':
-        return this.ifModifiedSince;
-      default:
-        return findHeader(this.head, name);
-    }
+    return this.headers.get(name) ?? null;
   }
 }
 
@@ -247,65 +234,24 @@ function parseHead(head: string, localPort: number | undefined): SocketRequest |
   if (!headPattern.test(head)) return null;
   const methodEnd = head.indexOf(' ');
   const urlEnd = head.indexOf(' ', methodEnd + 1);
-  const request = new SocketRequest(head.slice(0, methodEnd) as 'GET' | 'HEAD', head.slice(methodEnd + 1, urlEnd), localPort, head);
+  const headers = new Map<string, string>();
   for (let lineStart = head.indexOf('\r\n', urlEnd) + 2; lineStart > 1; ) {
     const lineEnd = head.indexOf('\r\n', lineStart);
     const colon = head.indexOf(':', lineStart);
     const name = head.slice(lineStart, colon).toLowerCase();
     const value = head.slice(colon + 1, lineEnd < 0 ? head.length : lineEnd).trim();
-    if (!takeHeader(request, name, value)) return null;
+    if (handedOverHeaders.has(name)) return null;
+    const earlier = headers.get(name);
+    if (earlier !== undefined && singleHeaders.has(name)) return null;
+    headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
     lineStart = lineEnd + 2;
   }
-  if (request.host === undefined || request.host === '') return null;
-  if (request.connection !== undefined && request.connection !== 'keep-alive' && request.connection !== 'close') return null;
-  request.requestId = requestIdFrom(request.requestIdHeader);
+  if (!headers.get('host')) return null;
+  const connection = headers.get('connection')?.toLowerCase();
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return null;
+  const request = new SocketRequest(head.slice(0, methodEnd) as 'GET' | 'HEAD', head.slice(methodEnd + 1, urlEnd), localPort, headers);
+  request.requestId = requestIdFrom(headers.get('x-request-id'));
   return request;
-}
-
-/** Keeps a header the answer needs; false for one that sends the request to Node (or one repeated). */
-function takeHeader(request: SocketRequest, name: string, value: string): boolean {
-  switch (name) {
-    case 'host':
-      if (request.host !== undefined) return false;
-      request.host = value;
-      return true;
-    case 'connection':
-      if (request.connection !== undefined) return false;
-      request.connection = value.toLowerCase();
-      return true;
-    case 'x-request-id':
-      if (request.requestIdHeader !== undefined) return false;
-      request.requestIdHeader = value;
-      return true;
-    case 'range':
-      if (request.range !== null) return false;
-      request.range = value;
-      return true;
-    case 'if-range':
-      if (request.ifRange !== null) return false;
-      request.ifRange = value;
-      return true;
-    case 'if-none-match':
-      if (request.ifNoneMatch !== null) return false;
-      request.ifNoneMatch = value;
-      return true;
-    case 'if-modified-since':
-      if (request.ifModifiedSince !== null) return false;
-      request.ifModifiedSince = value;
-      return true;
-    default:
-      return !handedOverHeaders.has(name);
-  }
-}
-
-/** Any other header's value (its occurrences joined, as Node does), looked up only when asked. */
-function findHeader(head: string, name: string): string | null {
-  const values: string[] = [];
-  for (const line of head.split('\r\n').slice(1)) {
-    const colon = line.indexOf(':');
-    if (line.slice(0, colon).toLowerCase() === name) values.push(line.slice(colon + 1).trim());
-  }
-  return values.length === 0 ? null : values.join(', ');
 }
 
 /** Writes the answer; false when the socket's buffer is full (wait for 'drain'). */
