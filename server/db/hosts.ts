@@ -1,15 +1,7 @@
-// Queries on the fleet tables (sql/0003_hosts.sql): interned package tuples, hosts with their stored
-// conformance, inventories as tuple-id arrays, and change history. SQL only, no policy.
+// Queries on the fleet's hosts (sql/0003_hosts.sql): hosts with their stored conformance, inventories
+// as tuple-id arrays (db/package-tuples.ts interns the tuples), and change history. SQL only, no policy.
+import type { TupleRow } from './package-tuples.ts';
 import type { Queryable } from './queryable.ts';
-
-export interface TupleRow {
-  id: number;
-  name: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
-}
 
 export type ConformanceStatus = 'conforming' | 'drifting' | 'no_set' | 'unknown_set';
 
@@ -93,49 +85,6 @@ export function summaryColumnList(sql: Queryable) {
 /** The columns of HostRow. */
 function hostColumns(sql: Queryable) {
   return sql`id, token_id, ${summaryColumnList(sql)}`;
-}
-
-/** Interns tuples (absent epoch as 0) and answers their ids, in input order. Two statements, so that rows
- *  another transaction committed while we waited on its conflict are visible to the second. */
-export async function internTuples(
-  sql: Queryable,
-  tuples: { name: string; epoch: number; version: string; release: string; arch: string }[],
-): Promise<number[]> {
-  if (tuples.length === 0) return [];
-  const columns = [
-    tuples.map((t) => t.name),
-    tuples.map((t) => t.epoch),
-    tuples.map((t) => t.version),
-    tuples.map((t) => t.release),
-    tuples.map((t) => t.arch),
-  ] as const;
-  // Inserted in input order (callers sort), so concurrent interning of overlapping lists cannot deadlock.
-  await sql`
-    insert into package_tuples (name, epoch, version, release, arch)
-    select name, epoch, version, release, arch
-    from unnest(${columns[0]}::text[], ${columns[1]}::int4[], ${columns[2]}::text[], ${columns[3]}::text[], ${columns[4]}::text[])
-      with ordinality as input(name, epoch, version, release, arch, ord)
-    order by ord
-    on conflict on constraint package_tuples_nevra_key do nothing`;
-  const rows = await sql<{ id: number; ord: number }[]>`
-    select t.id, input.ord::int4 as ord
-    from unnest(${columns[0]}::text[], ${columns[1]}::int4[], ${columns[2]}::text[], ${columns[3]}::text[], ${columns[4]}::text[])
-      with ordinality as input(name, epoch, version, release, arch, ord)
-    join package_tuples t
-      on t.name = input.name and t.epoch = input.epoch and t.version = input.version
-     and t.release = input.release and t.arch = input.arch`;
-  const ids = new Array<number>(tuples.length);
-  for (const row of rows) ids[row.ord - 1] = row.id;
-  return ids;
-}
-
-export async function findTuplesById(sql: Queryable, ids: number[]): Promise<TupleRow[]> {
-  if (ids.length === 0) return [];
-  return sql<TupleRow[]>`select id, name, epoch, version, release, arch from package_tuples where id = any(${ids}::int4[])`;
-}
-
-export async function findTuplesByName(sql: Queryable, name: string): Promise<TupleRow[]> {
-  return sql<TupleRow[]>`select id, name, epoch, version, release, arch from package_tuples where name = ${name}`;
 }
 
 /** What a report is compared with: the host's owner token, set, inventory digest and inventory. */
@@ -419,66 +368,6 @@ export async function findResolvableHosts(sql: Queryable) {
     select h.id, h.arch, h.set_ref, s.id as set_id, h.inventory_digest
     from hosts h join package_sets s on h.set_ref = s.name || '/' || s.version
     where h.set_id is null and h.set_ref is not null`;
-}
-
-export interface TupleUsageRow {
-  tuple_id: number;
-  /** Hosts running this tuple. */
-  host_count: number;
-  /** Hosts running any of the tuples asked about, each counted once (the same on every row). */
-  distinct_hosts: number;
-  machine_id: string;
-  hostname: string;
-  set_ref: string | null;
-}
-
-/**
- * Hosts running each of these tuples (one GIN lookup per tuple): a row for each of the first
- * `perTupleLimit` hosts by hostname (at least one, to carry the counts), with exact counts.
- */
-export async function findHostsRunningTuples(sql: Queryable, tupleIds: number[], perTupleLimit: number): Promise<TupleUsageRow[]> {
-  if (tupleIds.length === 0) return [];
-  return sql<TupleUsageRow[]>`
-    with pairs as (
-      select u.id as tuple_id, h.id as host_id, h.machine_id, h.hostname, h.set_ref
-      from unnest(${tupleIds}::int4[]) as u(id)
-      join host_inventories i on i.tuple_ids @> array[u.id]
-      join hosts h on h.id = i.host_id
-    ), ranked as (
-      select pairs.*, count(*) over (partition by tuple_id) as host_count,
-             row_number() over (partition by tuple_id order by hostname, machine_id) as rank
-      from pairs
-    )
-    select tuple_id, host_count::int4 as host_count, (select count(distinct host_id) from pairs)::int4 as distinct_hosts,
-           machine_id, hostname, set_ref
-    from ranked
-    where rank <= ${Math.max(perTupleLimit, 1)}
-    order by tuple_id, rank`;
-}
-
-export interface SetHoldingRow {
-  set_name: string;
-  set_version: string;
-  level: string;
-  nevra: string;
-  epoch: number | null;
-  version: string;
-  release: string;
-  arch: string;
-  is_source: boolean;
-  host_count: number;
-}
-
-/** The sets holding a package of this name (binary or source), with their levels and assigned hosts. */
-export async function findSetsHoldingName(sql: Queryable, name: string): Promise<SetHoldingRow[]> {
-  return sql<SetHoldingRow[]>`
-    select s.name as set_name, s.version as set_version, s.level, p.nevra, p.epoch, p.version, p.release, p.arch,
-           p.is_source, (select count(*) from hosts h where h.set_id = s.id)::int4 as host_count
-    from packages p
-    join package_set_members m on m.package_id = p.id
-    join package_sets s on s.id = m.set_id
-    where p.name = ${name}
-    order by s.name, s.created_at, s.id, p.arch`;
 }
 
 /** A set's binary members as tuples (what hosts are compared with). */

@@ -6,7 +6,8 @@ import { RpmgateError } from '../../common/errors.ts';
 import { levelFromRank, type Level } from '../../common/roles.ts';
 import { compareEvr } from '../../common/rpm/vercmp.ts';
 import { listComponentNamesPage, listComponentVersions, type ComponentNameRow, type ComponentVersionRow } from '../db/component-listings.ts';
-import { findHostsRunningTuples, findTuplesByName } from '../db/hosts.ts';
+import { findHostsRunningTuples } from '../db/component-usage.ts';
+import { findTuplesByName } from '../db/package-tuples.ts';
 
 export const componentNamePattern = /^[\x21-\x7e]{1,256}$/;
 

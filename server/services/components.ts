@@ -3,7 +3,8 @@
 import type { Sql } from 'postgres';
 import { RpmgateError } from '../../common/errors.ts';
 import { compareEvr } from '../../common/rpm/vercmp.ts';
-import { findHostsRunningTuples, findSetsHoldingName, findTuplesByName, type SetHoldingRow, type TupleRow } from '../db/hosts.ts';
+import { findHostsRunningTuples, findSetsHoldingName, type SetHoldingRow } from '../db/component-usage.ts';
+import { findTuplesByName, type TupleRow } from '../db/package-tuples.ts';
 
 export interface ComponentVersion {
   tuple: TupleRow;

@@ -3,7 +3,7 @@
 // Tuple ids never change and tuples are never deleted, so the cache needs no invalidation.
 import { createHash } from 'node:crypto';
 import type { PackageTuple } from '../../common/conformance.ts';
-import { findTuplesById, internTuples, type TupleRow } from '../db/hosts.ts';
+import { findTuplesById, internTuples, type TupleRow } from '../db/package-tuples.ts';
 import type { Queryable } from '../db/queryable.ts';
 
 export interface NormalizedInventory {
