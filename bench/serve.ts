@@ -18,6 +18,7 @@ import { insertSet, refreshPackageLevels } from '../server/db/sets.ts';
 import { Keyring, readSigningAlgorithm } from '../server/signing/keyring.ts';
 import { buildFixtures, type FixturePackage as Fixture } from '../test/fixtures/build-fixtures.ts';
 import { freePort, runWrk, startNginx } from './support/http-load.ts';
+import { reapedChildrenCpuSeconds, treeCpuSeconds } from './support/process-cpu.ts';
 import { loadCorpus } from './support/load.ts';
 import { openBenchDatabase } from './support/postgres.ts';
 
@@ -49,13 +50,18 @@ function get(port: number, url: string, method = 'GET', body?: Buffer | string, 
 
 interface Serve {
   port: number;
+  /** The supervisor (its workers, and an embedded PostgreSQL, are below it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
 /** `rpmgate serve` (the bundled CLI, as installed) with the bench's workers, once every worker listens. */
 async function startServe(env: Record<string, string>): Promise<Serve> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.resolve('bin/rpmgate.js'), 'serve'], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the supervisor and,
+  // through cluster's inherited execArgv, each worker.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.resolve('bin/rpmgate.js'), 'serve'], {
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), RPMGATE_ADMIN_TOKEN: token, RPMGATE_WORKERS: workers },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -74,7 +80,7 @@ async function startServe(env: Record<string, string>): Promise<Serve> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   log(`rpmgate serve with ${workers} worker(s) on port ${port}`);
-  return { port, stop };
+  return { port, pid: child.pid!, stop };
 }
 
 async function uploadFixtures(port: number, members: Fixture[]): Promise<void> {
@@ -84,11 +90,21 @@ async function uploadFixtures(port: number, members: Fixture[]): Promise<void> {
   }
 }
 
+/** One wrk run: its rate, and the CPU microseconds per answer of the server (all its processes) and of wrk. */
+async function load(url: string, serverPid: number): Promise<{ rate: number; serverMicros: number; clientMicros: number }> {
+  const server = treeCpuSeconds(serverPid);
+  const client = reapedChildrenCpuSeconds();
+  const result = await runWrk(url, settings);
+  const answers = result.requestsPerSecond * settings.seconds;
+  const micros = (seconds: number) => (seconds * 1e6) / answers;
+  return { rate: result.requestsPerSecond, serverMicros: micros(treeCpuSeconds(serverPid) - server), clientMicros: micros(reapedChildrenCpuSeconds() - client) };
+}
+
 /** wrk against rpmgate and against nginx serving the same bytes; one markdown row per target. */
-async function measure(port: number, workDir: string, repository: string, targets: Record<string, string>): Promise<string[]> {
+async function measure(serve: Serve, workDir: string, repository: string, targets: Record<string, string>): Promise<string[]> {
   const files = new Map<string, Buffer>();
   for (const href of Object.values(targets)) {
-    const answer = await get(port, href);
+    const answer = await get(serve.port, href);
     if (answer.status !== 200) throw new Error(`${href}: ${answer.status}`);
     files.set(href.slice(1), answer.body);
   }
@@ -97,11 +113,15 @@ async function measure(port: number, workDir: string, repository: string, target
   try {
     for (const [label, href] of Object.entries(targets)) {
       log(`wrk ${repository}: ${label}`);
-      const ours = await runWrk(`http://127.0.0.1:${port}${href}`, settings);
-      const theirs = await runWrk(`${nginx.url}${href}`, settings);
-      const ratio = ours.requestsPerSecond / theirs.requestsPerSecond;
+      const ours = await load(`http://127.0.0.1:${serve.port}${href}`, serve.pid);
+      const theirs = await load(`${nginx.url}${href}`, nginx.pid);
+      const ratio = ours.rate / theirs.rate;
       const rate = (value: number) => `${Math.round(value).toLocaleString('en')} req/s`;
-      rows.push(`| ${repository} | ${label} | ${rate(ours.requestsPerSecond)} | ${rate(theirs.requestsPerSecond)} | ${Math.round(ratio * 100)}% | ${ratio >= 1 ? 'pass' : '**miss**'} |`);
+      const cpu = (value: number) => `${value.toFixed(1)} µs`;
+      rows.push(
+        `| ${repository} | ${label} | ${rate(ours.rate)} | ${rate(theirs.rate)} | ${Math.round(ratio * 100)}% | ${ratio >= 1 ? 'pass' : '**miss**'} | ` +
+          `${cpu(ours.serverMicros)} / ${cpu(theirs.serverMicros)} | ${cpu(ours.clientMicros)} / ${cpu(theirs.clientMicros)} |`,
+      );
     }
   } finally {
     await nginx.stop();
@@ -130,7 +150,7 @@ async function smallRepository(workDir: string, members: Fixture[]): Promise<str
     const created = await get(serve.port, '/api/v1/sets', 'POST', JSON.stringify({ name: 'bench', version: '1.0', packages: members.map((fixture) => fixture.nevra), allowUnresolved: true }), 'application/json');
     if (created.status !== 201) throw new Error(`set not created: ${created.body.toString()}`);
     const targets = await repositoryTargets(serve.port, '/repo/set/bench/1.0/', members[0]!.fileName);
-    return await measure(serve.port, path.join(workDir, 'nginx'), `${members.length} packages`, { ...targets, '/keys/rpmgate.asc': '/keys/rpmgate.asc' });
+    return await measure(serve, path.join(workDir, 'nginx'), `${members.length} packages`, { ...targets, '/keys/rpmgate.asc': '/keys/rpmgate.asc' });
   } finally {
     await serve.stop();
   }
@@ -166,7 +186,7 @@ async function largeRepository(workDir: string, count: number, members: Fixture[
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const targets = await repositoryTargets(serve.port, base, members[0]!.fileName);
-      return await measure(serve.port, path.join(workDir, 'nginx'), `${(count + members.length).toLocaleString('en')} packages`, targets);
+      return await measure(serve, path.join(workDir, 'nginx'), `${(count + members.length).toLocaleString('en')} packages`, targets);
     } finally {
       await serve.stop();
     }
@@ -183,8 +203,8 @@ try {
   const rows = await smallRepository(path.join(workDir, 'small'), members);
   for (const count of largeSizes) rows.push(...(await largeRepository(path.join(workDir, `large-${count}`), count, members)));
   console.log(`\nrpmgate serve, ${workers} worker(s), against nginx worker_processes auto (${os.availableParallelism()} cores), wrk -t${settings.threads} -c${settings.connections} -d${settings.seconds}s, load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end:\n`);
-  console.log('| set repository | warm answer | rpmgate | nginx auto | rpmgate / nginx | target ≥ nginx |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| set repository | warm answer | rpmgate | nginx auto | rpmgate / nginx | target ≥ nginx | server CPU per answer, rpmgate / nginx | wrk CPU per answer, against rpmgate / nginx |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {
   await rm(workDir, { recursive: true, force: true });

@@ -49,6 +49,8 @@ export async function freePort(): Promise<number> {
 
 export interface StaticServer {
   url: string;
+  /** The server's main process (nginx's master; its workers are below it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ async function serveFrom(child: ChildProcess, port: number, failure: string, sig
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       if (child.exitCode === null) child.kill(signal);
       await exited;

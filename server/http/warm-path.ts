@@ -19,10 +19,17 @@ import { repomdFastPath } from './repomd-fast-path.ts';
 import { parseRepoPath, repoFileHeaders } from './routes/repo.ts';
 import { isPlainGet, type RoutedWarmReply, type WarmRequest } from './warm-answer.ts';
 import { answerWarmPackage, headerOf } from './warm-files.ts';
+import { warmUp } from './warm-up.ts';
 
 export interface WarmAnswers {
   /** The answer to the request, or null (nothing kept open) when the app must answer it. */
   answer(request: WarmRequest): RoutedWarmReply | null;
+  /**
+   * For a request `answer` refused: a promise that settles once memory holds what the app would have
+   * read for it (warm-up.ts), when that could make it warm; null when nothing can (not a warm URL, a
+   * host or auth the app must judge, a package file already known but not answerable from here).
+   */
+  warmUp(request: WarmRequest): Promise<void> | null;
   /** Requests answered warm since the server started, by either transport. */
   readonly answered: number;
 }
@@ -71,19 +78,34 @@ export function warmAnswers(ctx: AppContext): WarmAnswers {
     return null;
   };
 
+  /** What kind of warm answer the request asks for, or null when only the app may answer it. */
+  const warmKind = (request: WarmRequest): keyof typeof warmRoutes | null => {
+    const url = request.url;
+    if (url.includes('%') || url.includes('?') || url.includes('#')) return null;
+    const kind = route(url);
+    // The key is public even with repository auth (a new host needs it before it holds a token).
+    if (kind === null || (kind !== 'key' && ctx.config.repoAuth)) return null;
+    // A host the app refuses is refused there (host-check.ts).
+    if (!hosts.allows(request.host, request.localPort)) return null;
+    return kind;
+  };
+
   let answered = 0;
   return {
     get answered() {
       return answered;
     },
+    warmUp(request) {
+      const kind = warmKind(request);
+      if (kind === null || kind === 'key') return null;
+      // A package URL already known is not answered here for a reason warming cannot change (a large
+      // file to stream, a blob not on local disk or damaged).
+      if (kind === 'package' && ctx.packageFiles.find(request.url, ctx.repositories.generationsInMemory())) return null;
+      return warmUp(ctx, request.url);
+    },
     answer(request) {
-      const url = request.url;
-      if (url.includes('%') || url.includes('?') || url.includes('#')) return null;
-      const kind = route(url);
-      // The key is public even with repository auth (a new host needs it before it holds a token).
-      if (kind === null || (kind !== 'key' && ctx.config.repoAuth)) return null;
-      // A host the app refuses is refused there (host-check.ts).
-      if (!hosts.allows(request.host, request.localPort)) return null;
+      const kind = warmKind(request);
+      if (kind === null) return null;
       let reply: RoutedWarmReply | null;
       try {
         reply =

@@ -90,6 +90,11 @@ export function installWarmSocket(server: Server, answers: WarmAnswers, metrics:
     let answeredOne = false;
     let clientEnded = false;
     let waitingDrain = false;
+    /** Memory is being warmed for the request at the front of `pending`; reading waits. */
+    let warming = false;
+    /** The request at the front of `pending` has been warmed up for once already. */
+    let warmedUp = false;
+    let warmStartedAt = 0;
     /** When the first byte of the request head now pending arrived. */
     let headStartedAt = 0;
 
@@ -122,7 +127,26 @@ export function installWarmSocket(server: Server, answers: WarmAnswers, metrics:
       socket.resume();
     };
 
+    /** Reads what the request's answer needs into memory, then tries it again (once). */
+    const warmThenRetry = (warm: Promise<void>): void => {
+      warming = true;
+      warmStartedAt = performance.now();
+      socket.pause();
+      // The request is in hand now, not idle: as Node's server, no keep-alive timeout meanwhile.
+      socket.setTimeout(0);
+      void warm.then(() => {
+        warming = false;
+        warmedUp = true;
+        // Closed meanwhile, or ended by the server's stop (endAll): nothing more is written.
+        if (done || socket.writableEnded) return;
+        socket.setTimeout(answeredOne ? server.keepAliveTimeout : server.headersTimeout);
+        socket.resume();
+        pump();
+      });
+    };
+
     const pump = (): void => {
+      if (warming) return;
       while (!done && pending !== null) {
         const buffer: Buffer = pending;
         // Anything but GET or HEAD is Node's at once, without waiting for its head to end.
@@ -133,10 +157,16 @@ export function installWarmSocket(server: Server, answers: WarmAnswers, metrics:
           break;
         }
         if (headEnd > maxHeadBytes) return handOver();
-        const started = performance.now();
+        // A request answered after a warm-up took that long.
+        const started = warmedUp ? warmStartedAt : performance.now();
         const request = parseHead(buffer.toString('latin1', 0, headEnd), localPort);
-        const reply = request && answers.answer(request);
-        if (!request || !reply) return handOver();
+        if (!request) return handOver();
+        const reply = answers.answer(request);
+        if (!reply) {
+          const warm = warmedUp ? null : answers.warmUp(request);
+          return warm ? warmThenRetry(warm) : handOver();
+        }
+        warmedUp = false;
         pending = headEnd + 4 < buffer.length ? buffer.subarray(headEnd + 4) : null;
         const flushed = writeReply(socket, reply, request, keepAlive);
         if (!answeredOne) {

@@ -168,6 +168,26 @@ describe('the warm socket', () => {
     expect(responses[2]!.body.equals(responses[0]!.body)).toBe(true);
   });
 
+  it('reads what a request needs into memory when it does not hold it yet (a new set), and keeps the connection: the next warm request is its own', async () => {
+    const lib = fixtures.byName('rg-lib');
+    await server.admin.post('/api/v1/sets', { name: 'socket-cold', version: '1', packages: [lib.nevra], allowUnresolved: true });
+    const base = '/repo/set/socket-cold/1';
+    const urls = [`${base}/repodata/repomd.xml`, `${base}/Packages/${lib.fileName}`, `${base}.repo`, '/keys/rpmgate.asc', `${base}/Packages/no-such-1.0-1.noarch.rpm`, '/keys/rpmgate.asc'];
+    const { responses } = await exchange([urls.map((url) => get(url)).join('')], urls.map(() => 'GET'));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 404, 200]);
+    // Cold, warmed, answered off the connection; a URL nothing can make warm goes to Node with the rest.
+    expect(responses.slice(0, 4).every(bySocket)).toBe(true);
+    expect(responses.slice(4).every(byNode)).toBe(true);
+    expect(responses[4]!.headers['content-type']).toBe('application/problem+json');
+    const app = createApp(server.server.context);
+    for (const [index, url] of urls.slice(0, 2).entries()) {
+      const theirs = await app.request(url);
+      expect(responses[index]!.body.equals(Buffer.from(await theirs.arrayBuffer())), url).toBe(true);
+      expect(comparable(responses[index]!.headers), url).toEqual(comparable(Object.fromEntries(theirs.headers)));
+    }
+    expect(responses[2]!.body.toString()).toContain(`baseurl=http://127.0.0.1:${port}${base}`);
+  });
+
   it('leaves every request outside its strict subset of HTTP/1.1 to Node, which answers it as it would', async () => {
     const host = `Host: 127.0.0.1:${port}\r\n`;
     const cases: [string, string, number][] = [

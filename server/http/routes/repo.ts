@@ -14,6 +14,7 @@ import { blobDamaged, isBlobDamaged } from '../../store/store.ts';
 import { requireRoles } from '../auth.ts';
 import type { HttpEnv } from '../env.ts';
 import { fileResponse, MissingStoredFile, type FileSource } from '../file-response.ts';
+import type { PackageFileFacts } from '../warm-files.ts';
 import { serveMirrorPath } from '../../mirrors/proxy.ts';
 
 type RepoTarget =
@@ -187,28 +188,20 @@ export function metadataFile(file: string, body: FileSource['body'], size: numbe
  * changes: revalidated, with a Last-Modified that moves with it.
  */
 async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoAddress, filename: string, digest: string | null) {
-  // Read before the queries: a change committed meanwhile replaces this object, and the answer is not kept.
-  const generations = ctx.repositories.generationsInMemory();
-  const repo = await ctx.repositories.resolve(address);
-  const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
-  if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
-  const file = digest === null ? pkg : await findServedFile(ctx.sql, pkg, digest);
-  if (!file) throw new RpmgateError('not_found', `${repo.title} has no file ${digest}/${filename}`);
-  const contentType = pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm';
+  const { generations, repo, pkg, facts } = await findPackageFile(ctx, address, filename, digest);
   // Fleets that should not pull bytes through the servers get the store's own URL (S3, presigned).
   if (c.req.method === 'GET') {
-    const redirect = await ctx.store.redirectUrl(file.sha256, filename, contentType);
+    const redirect = await ctx.store.redirectUrl(facts.sha256, filename, facts.contentType);
     if (redirect) return c.redirect(redirect, 302);
   }
   const label = `${pkg.filename} (${repo.title})`;
   // A row whose blob is missing or short is a damaged store: refused before the answer starts (a 200
   // with a Content-Length and a cut body would leave dnf retrying a mirror that can never succeed).
-  if (c.req.method === 'HEAD') await checkBlob(ctx, file.sha256, file.size, label);
-  const facts = { sha256: file.sha256, size: file.size, contentType, lastModified: file.served_since, cacheControl: digest === null ? 'no-cache' : immutable };
+  if (c.req.method === 'HEAD') await checkBlob(ctx, facts.sha256, facts.size, label);
   const response = await fileResponse(c.req.raw, {
-    body: { open: (range) => ctx.store.read(file.sha256, { size: file.size, ...range }).catch((error: unknown) => logDamage(ctx, error, label)) },
+    body: { open: (range) => ctx.store.read(facts.sha256, { size: facts.size, ...range }).catch((error: unknown) => logDamage(ctx, error, label)) },
     size: facts.size,
-    contentType,
+    contentType: facts.contentType,
     etag: `"${facts.sha256}"`,
     lastModified: facts.lastModified,
     cacheControl: facts.cacheControl,
@@ -218,6 +211,29 @@ async function servePackage(ctx: AppContext, c: Context<HttpEnv>, address: RepoA
   const asked = new URL(c.req.url);
   if (asked.search === '' && !asked.pathname.includes('%')) ctx.packageFiles.remember(asked.pathname, generations, facts);
   return response;
+}
+
+/**
+ * What a package URL names: the repository, the package, and the facts of the file served (the current
+ * one, or at an href the one a re-signing replaced), with the repository generations they were read in
+ * (read before the queries: a change committed meanwhile replaces that object, so nothing read here is
+ * remembered past it). Throws not_found. Also for the warm socket's warm-up (http/warm-up.ts).
+ */
+export async function findPackageFile(ctx: AppContext, address: RepoAddress, filename: string, digest: string | null) {
+  const generations = ctx.repositories.generationsInMemory();
+  const repo = await ctx.repositories.resolve(address);
+  const pkg = await findRepoPackage(ctx.sql, repo.request.selector, filename);
+  if (!pkg) throw new RpmgateError('not_found', `${repo.title} has no package ${filename}`);
+  const file = digest === null ? pkg : await findServedFile(ctx.sql, pkg, digest);
+  if (!file) throw new RpmgateError('not_found', `${repo.title} has no file ${digest}/${filename}`);
+  const facts: PackageFileFacts = {
+    sha256: file.sha256,
+    size: file.size,
+    contentType: pkg.is_source ? 'application/x-source-rpm' : 'application/x-rpm',
+    lastModified: file.served_since,
+    cacheControl: digest === null ? 'no-cache' : immutable,
+  };
+  return { generations, repo, pkg, facts };
 }
 
 async function checkBlob(ctx: AppContext, sha256: string, size: number, label: string): Promise<void> {
