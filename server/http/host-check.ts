@@ -22,13 +22,21 @@ export function hostPolicy(config: Pick<Config, 'allowedHosts' | 'host' | 'baseU
   if (entries.includes('*')) return { allows: (host) => host !== undefined };
   const exact = new Set(entries.filter((entry) => hasPort(entry)));
   const names = new Set(entries.filter((entry) => !hasPort(entry)));
+  const decide = (wanted: string, localPort: number | undefined): boolean => {
+    if (names.has(wanted) || exact.has(wanted)) return true;
+    const colon = wanted.lastIndexOf(':');
+    return colon > 0 && localPort !== undefined && wanted.slice(colon + 1) === String(localPort) && names.has(wanted.slice(0, colon));
+  };
+  // The last Host allowed, and on which port: a server's clients send the same one request after
+  // request, and the warm answers ask for every one of them.
+  let lastAllowed: { host: string; localPort: number | undefined } | null = null;
   return {
     allows(host, localPort) {
       if (!host) return false;
-      const wanted = host.toLowerCase();
-      if (names.has(wanted) || exact.has(wanted)) return true;
-      const colon = wanted.lastIndexOf(':');
-      return colon > 0 && localPort !== undefined && wanted.slice(colon + 1) === String(localPort) && names.has(wanted.slice(0, colon));
+      if (lastAllowed?.host === host && lastAllowed.localPort === localPort) return true;
+      const allowed = decide(host.toLowerCase(), localPort);
+      if (allowed) lastAllowed = { host, localPort };
+      return allowed;
     },
   };
 }

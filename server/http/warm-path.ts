@@ -18,7 +18,7 @@ import { hostPolicy } from './host-check.ts';
 import { repomdFastPath } from './repomd-fast-path.ts';
 import { parseRepoPath, repoFileHeaders } from './routes/repo.ts';
 import { isPlainGet, type RoutedWarmReply, type WarmRequest } from './warm-answer.ts';
-import { answerWarmPackage, headerOf } from './warm-files.ts';
+import { answerWarmPackage, headerOf, type PackageFileFacts } from './warm-files.ts';
 import { warmUp } from './warm-up.ts';
 
 export interface WarmAnswers {
@@ -50,9 +50,17 @@ export function warmAnswers(ctx: AppContext): WarmAnswers {
     return reply;
   };
 
+  // The blob's local file per remembered facts: made once, not on every answer (a path join and checks).
+  const blobFiles = new WeakMap<PackageFileFacts, string | null>();
+  const blobFileOf = (facts: PackageFileFacts): string | null => {
+    let file = blobFiles.get(facts);
+    if (file === undefined) blobFiles.set(facts, (file = ctx.store.localFile(facts.sha256)));
+    return file;
+  };
+
   const answerPackage = (request: WarmRequest): RoutedWarmReply | null => {
     const facts = ctx.packageFiles.find(request.url, ctx.repositories.generationsInMemory());
-    const blobFile = facts && ctx.store.localFile(facts.sha256);
+    const blobFile = facts && blobFileOf(facts);
     const reply = facts !== null && blobFile !== null ? answerWarmPackage(request, facts, blobFile, ctx.packageFiles) : null;
     return reply && { status: reply.status, headers: reply.headers, body: reply.body, route: warmRoutes.package };
   };
