@@ -95,6 +95,8 @@ export class RepodataCache {
   private readonly latest = new Map<string, Entry>();
   private readonly hot = new Map<string, Buffer>();
   private hotBytes = 0;
+  /** Metadata files being read into memory, by name. */
+  private readonly reading = new Map<string, Promise<Buffer>>();
   private lastGc = Date.now();
   private readonly chunks: ChunkStore;
   private readonly hasher = new OpenHasher();
@@ -184,9 +186,19 @@ export class RepodataCache {
     const stat = await fs.stat(file).catch(() => null);
     if (!stat) return null;
     if (stat.size > this.options.memoryBudget / 4) return { path: file, size: stat.size };
-    const bytes = await fs.readFile(file);
-    this.remember(name, bytes);
-    return { bytes };
+    // Many requests for a file memory does not hold come at once (every connection of a fleet after a
+    // promotion): one read, which all of them wait for, is remembered once.
+    let reading = this.reading.get(name);
+    if (!reading) {
+      reading = fs.readFile(file).then((bytes) => {
+        this.remember(name, bytes);
+        return bytes;
+      });
+      const settled = () => this.reading.delete(name);
+      reading.then(settled, settled);
+      this.reading.set(name, reading);
+    }
+    return { bytes: await reading };
   }
 
   private async build(request: RepoRequest, entry: Entry): Promise<RepodataSnapshot> {
@@ -292,6 +304,12 @@ export class RepodataCache {
   }
 
   private remember(name: string, bytes: Buffer): void {
+    // Counted once: a file remembered again replaces what was counted for it.
+    const earlier = this.hot.get(name);
+    if (earlier) {
+      this.hot.delete(name);
+      this.hotBytes -= earlier.length;
+    }
     this.hot.set(name, bytes);
     this.hotBytes += bytes.length;
     for (const [oldest, oldBytes] of this.hot) {
