@@ -155,17 +155,20 @@ describe.skipIf(!availability.ok)('upstream packages in sets', () => {
       expect(created.code, created.stderr).toBe(0);
       expect(created.stdout).toMatch(/not complete: \d upstream member\(s\) not adopted yet/);
       expect(created.stdout).toContain(`${upstreamNevra} from mirror vendor: pending`);
-      // The first attempt fails against the stopped upstream and is retried.
+      // The first attempt fails against the stopped upstream and is retried. The binary and its source
+      // are adopted side by side, so wait for the binary's own first attempt.
       let set: SetWithPending;
+      let waiting: SetWithPending['pending'][number] | undefined;
       for (;;) {
         set = (await integ.get<SetWithPending>('/api/v1/sets/down/1')).body;
-        if (set.pending.some((m) => m.attempts > 0)) break;
+        waiting = set.pending.find((m) => m.nevra === upstreamNevra);
+        if (!waiting || waiting.attempts > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(set.complete).toBe(false);
-      const waiting = set.pending.find((m) => m.nevra === upstreamNevra)!;
-      expect(waiting.state).toBe('pending');
-      expect(waiting.lastError).toMatch(/127\.0\.0\.1|upstream|ECONNREFUSED|fetch failed/i);
+      expect(waiting, JSON.stringify(set.pending)).toBeDefined();
+      expect(waiting!.state).toBe('pending');
+      expect(waiting!.lastError).toMatch(/127\.0\.0\.1|upstream|ECONNREFUSED|fetch failed/i);
       expect(set.packages).toContain(uploaded);
       expect(set.packages).not.toContain(upstreamNevra);
       // The set's repository lists only what is stored: dnf never sees a package it cannot download.
