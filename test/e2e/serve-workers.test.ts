@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { logRecords } from '../support/log-records.ts';
 import http from 'node:http';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,7 +219,8 @@ describe('rpmgate serve with RPMGATE_WORKERS=2', () => {
       `POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${adminToken}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`,
     );
     socket.write(bytes.subarray(0, bytes.length >> 1));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The upload is under way once a worker writes its part file.
+    await expect.poll(async () => (await readdir(path.join(dataDir, 'tmp')).catch(() => [])).length, { timeout: 30_000 }).toBeGreaterThan(0);
     const below = descendantsOf(serve.child.pid!);
     serve.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -43,7 +43,8 @@ afterAll(async () => {
 
 /** The access line of the request with that id (waits for it: it is written when the answer finished). */
 async function accessLine(requestId: string, from = records): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 50; i++) {
+  // Polled for up to 10 s: a loaded machine may write the line late.
+  for (let i = 0; i < 500; i++) {
     const found = from().filter((record) => record.message === 'request' && record.requestId === requestId);
     if (found.length > 0) {
       expect(found).toHaveLength(1);
@@ -119,7 +120,7 @@ describe('RPMGATE_LOG_FORMAT=pretty, RPMGATE_LOG_LEVEL=debug', () => {
     expect((await fetch(url)).status).toBe(200);
     expect((await fetch(url, { headers: { 'x-request-id': 'pretty-warm' } })).status).toBe(200);
     expect((await fetch(`${pretty.url}/healthz`, { headers: { 'x-request-id': 'pretty-1' } })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect.poll(() => prettyLines.some((line) => line.includes('requestId=pretty-1')), { timeout: 10_000 }).toBe(true);
     const healthz = prettyLines.find((line) => line.includes('requestId=pretty-1'));
     expect(healthz).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  request requestId=pretty-1 method=GET route=\/healthz status=200 durationMs=[\d.]+\n$/);
     expect(prettyLines.find((line) => line.includes('requestId=pretty-warm'))).toMatch(/ DEBUG request .*route=\/repo\/\*\/repodata\/\*/);
