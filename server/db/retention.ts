@@ -181,17 +181,31 @@ export interface MailItemRow {
   withdrawn_reason: string | null;
 }
 
-/** Ordered by recipient: one recipient's items arrive together, in batches. */
-export async function* streamMailItems(sql: Queryable): AsyncGenerator<MailItemRow[]> {
-  const cursor = sql<MailItemRow[]>`
+/** Whether `r.recipient` still has to be told about warning `w`. */
+function owedMail(sql: Queryable) {
+  return sql`
+    ((w.state = 'pending' and not r.recipient = any(w.mailed_to))
+     or (w.state = 'withdrawn' and cardinality(w.mailed_to) > cardinality(w.withdrawal_mailed_to)
+         and r.recipient = any(w.mailed_to) and not r.recipient = any(w.withdrawal_mailed_to)))`;
+}
+
+/** The recipients a digest is owed to. */
+export async function listMailRecipients(sql: Queryable): Promise<string[]> {
+  const rows = await sql<{ recipient: string }[]>`
+    select distinct r.recipient from cleanup_warnings w, unnest(w.recipients) as r(recipient)
+    where w.state in ('pending', 'withdrawn') and ${owedMail(sql)}
+    order by r.recipient`;
+  return rows.map((row) => row.recipient);
+}
+
+/** One recipient's digest: what they still have to be told, oldest first. */
+export async function mailItemsFor(sql: Queryable, recipient: string): Promise<MailItemRow[]> {
+  return sql<MailItemRow[]>`
     select r.recipient, w.id, w.kind, w.object, w.rule, w.reason, w.bytes::float8 as bytes, w.warned_at, w.notified_at, w.due_at,
            w.state = 'withdrawn' as withdrawal, w.withdrawn_reason
     from cleanup_warnings w, unnest(w.recipients) as r(recipient)
-    where (w.state = 'pending' and not r.recipient = any(w.mailed_to))
-       or (w.state = 'withdrawn' and cardinality(w.mailed_to) > cardinality(w.withdrawal_mailed_to)
-           and r.recipient = any(w.mailed_to) and not r.recipient = any(w.withdrawal_mailed_to))
-    order by r.recipient, w.id`.cursor(batch);
-  for await (const rows of cursor) yield rows;
+    where r.recipient = ${recipient} and w.state in ('pending', 'withdrawn') and ${owedMail(sql)}
+    order by w.id`;
 }
 
 /**
@@ -264,5 +278,109 @@ export async function deletePreviousFilesBefore(sql: Queryable, cutoff: Date): P
 export async function countPreviousFilesBefore(sql: Queryable, cutoff: Date): Promise<{ files: number; bytes: number }> {
   const [row] = await sql<{ files: number; bytes: number }[]>`
     select count(*)::int as files, coalesce(sum(size), 0)::float8 as bytes from package_previous_files where replaced_at <= ${cutoff}`;
+  return row!;
+}
+
+/**
+ * An object the cleanup's rules make eligible (server/retention/planner.ts), as the run's temporary
+ * table holds it. `warned`: a warning was pending for it when the run began.
+ */
+export interface EligibleRow {
+  kind: WarningKind;
+  object_id: number;
+  object: string;
+  rule: WarningRule;
+  reason: string;
+  owner: string;
+  bytes: number;
+}
+
+/**
+ * The eligible objects of one run or dry run live in a temporary table of the connection that runs it
+ * (`conn` must be one connection: a reserved one), so that a run over 100,000 objects holds a page of
+ * them at a time, not all of them: PostgreSQL matches them against the warnings.
+ */
+export async function createEligibleTable(conn: Queryable): Promise<void> {
+  await conn`
+    create temporary table if not exists cleanup_eligible (
+      seq bigserial, kind text not null, object_id bigint not null, object text not null, rule text not null,
+      reason text not null, owner text not null, bytes float8 not null, warned boolean not null default false,
+      primary key (kind, object_id))`;
+  await conn`truncate cleanup_eligible restart identity`;
+}
+
+export async function dropEligibleTable(conn: Queryable): Promise<void> {
+  await conn`drop table if exists cleanup_eligible`;
+}
+
+export async function insertEligible(conn: Queryable, rows: EligibleRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += batch) {
+    await conn`
+      insert into cleanup_eligible (kind, object_id, object, rule, reason, owner, bytes)
+      select e.kind, e.object_id, e.object, e.rule, e.reason, e.owner, e.bytes
+      from jsonb_to_recordset(${conn.json(rows.slice(start, start + batch) as never)})
+        as e(kind text, object_id bigint, object text, rule text, reason text, owner text, bytes float8)
+      on conflict do nothing`;
+  }
+  return;
+}
+
+/** Marks the eligible objects a pending warning names already: they are not warned again. */
+export async function markEligibleWarned(conn: Queryable): Promise<void> {
+  await conn`
+    update cleanup_eligible e set warned = true
+    from cleanup_warnings w
+    where w.state = 'pending' and w.kind = e.kind
+      and e.object_id = case when w.kind = 'set' then w.set_id else w.package_id end`;
+}
+
+/** A pending warning, and the bytes of its object today when the object is still eligible (else null). */
+export type JudgedWarningRow = WarningRow & { eligible_bytes: number | null };
+
+/** The warnings of `kind` due by `due` among those recorded up to `upToId` (before the run warned). */
+export interface DueWarnings {
+  due: Date;
+  kind: WarningKind;
+  upToId: number;
+}
+
+/** The newest warning's id (0 when there is none): the run's own warnings come after it. */
+export async function lastWarningId(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ id: number }[]>`select coalesce(max(id), 0)::float8 as id from cleanup_warnings`;
+  return row!.id;
+}
+
+/**
+ * One page of pending warnings after `afterId`, oldest first, each with whether its object is eligible
+ * now; `only`: those eligible and due (DueWarnings), or those no longer eligible.
+ */
+export async function pageJudgedWarnings(
+  conn: Queryable,
+  page: { afterId: number; limit: number; only?: DueWarnings | 'not-eligible' },
+): Promise<JudgedWarningRow[]> {
+  const only = page.only;
+  return conn<JudgedWarningRow[]>`
+    select ${conn(warningColumns.map((column) => `w.${column}`))}, w.bytes::float8 as bytes, e.bytes as eligible_bytes
+    from cleanup_warnings w
+    left join cleanup_eligible e on e.kind = w.kind and e.object_id = case when w.kind = 'set' then w.set_id else w.package_id end
+    where w.state = 'pending' and w.id > ${page.afterId}
+      ${only === 'not-eligible' ? conn`and e.object_id is null`
+        : only ? conn`and e.object_id is not null and w.kind = ${only.kind} and w.due_at <= ${only.due} and w.id <= ${only.upToId}`
+        : conn``}
+    order by w.id
+    limit ${page.limit}`;
+}
+
+/** One page of the eligible objects no pending warning named when the run began, in the planner's order. */
+export async function pageUnwarnedEligible(conn: Queryable, page: { afterSeq: number; limit: number }): Promise<(EligibleRow & { seq: number })[]> {
+  return conn<(EligibleRow & { seq: number })[]>`
+    select seq::float8 as seq, kind, object_id::float8 as object_id, object, rule, reason, owner, bytes
+    from cleanup_eligible where not warned and seq > ${page.afterSeq}
+    order by seq limit ${page.limit}`;
+}
+
+export async function countUnwarnedEligible(conn: Queryable): Promise<{ count: number; bytes: number }> {
+  const [row] = await conn<{ count: number; bytes: number }[]>`
+    select count(*)::int as count, coalesce(sum(bytes), 0)::float8 as bytes from cleanup_eligible where not warned`;
   return row!;
 }

@@ -1,9 +1,10 @@
 // The cleanup job: its dry run (preview.ts) and its run, one server at a time (a PostgreSQL advisory
 // lock), on demand or on RPMGATE_CLEANUP_SCHEDULE. A run withdraws the warnings of spared objects,
-// deletes what is due and still eligible (services/deletion.ts, one transaction each), records new
-// warnings, gives back the files no row names (after the rows are gone, so that a crash leaves no row
-// without its file), and mails one digest per recipient. The clock is injected: tests run it as of
-// any date.
+// records new warnings, deletes what earlier warnings made due and is still eligible
+// (services/deletion.ts, one transaction per set or page of packages), gives back the files no row
+// names after each page (the rows are gone first, so that a crash leaves no row without its file), and
+// mails one digest per recipient. Each step reads a page at a time (eligible-table.ts). The clock is
+// injected: tests run it as of any date.
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { namedBlobs } from '../db/blob-locks.ts';
@@ -11,19 +12,22 @@ import type { Queryable } from '../db/queryable.ts';
 import {
   countPreviousFilesBefore,
   deletePreviousFilesBefore,
+  dropEligibleTable,
   insertWarnings,
+  lastWarningId,
   markWarningDeleted,
   markWarningsDeleted,
   recordMailFailure,
   recordMailSent,
-  streamMailItems,
+  listMailRecipients,
+  mailItemsFor,
   withdrawWarnings,
-  type MailItemRow,
 } from '../db/retention.ts';
 import { deletePackages, deleteSet, removeUnnamedBlobs, type StoredFile } from '../services/deletion.ts';
 import { crashPoint } from './crash-point.ts';
 import { composeDigest, createMailer, type Mailer } from './mail.ts';
-import { previewCleanup, type CleanupPreview } from './preview.ts';
+import { fillEligibleTable } from './eligible-table.ts';
+import { defaultPageSize, dueView, judgedWarningPages, newWarningView, previewCleanup, sparedBecause, unwarnedEligible, type CleanupPreview } from './preview.ts';
 import { readCleanupRules, type CleanupRules } from './rules.ts';
 import { scheduleCleanup } from './schedule.ts';
 
@@ -51,6 +55,8 @@ const reportListLimit = 1000;
 export interface CleanupJobOptions {
   /** The job's clock (tests inject one); default the wall clock. */
   clock?: () => Date;
+  /** Warnings and eligible objects read per query (tests make it small, to cross pages). */
+  pageSize?: number;
 }
 
 const dayMs = 86_400_000;
@@ -64,12 +70,14 @@ export class CleanupJob {
   private readonly mailer: Mailer | null;
   private stopSchedule: (() => void) | null = null;
   readonly clock: () => Date;
+  private readonly pageSize: number;
 
   constructor(
     private readonly ctx: CleanupContext,
     options: CleanupJobOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.pageSize = options.pageSize ?? defaultPageSize;
     this.mailer = createMailer(ctx.config.retention.smtpUrl, ctx.config.retention.mailFrom);
   }
 
@@ -99,11 +107,11 @@ export class CleanupJob {
     return this.rules;
   }
 
-  /** What each phase would do as of `now`; `limit` items listed per list (null: all, as a run needs). */
-  async preview(now: Date = this.clock(), limit: number | null = null, forRun = false): Promise<CleanupPreview> {
+  /** What each phase would do as of `now`; `limit` items listed per list (null: all). */
+  async preview(now: Date = this.clock(), limit: number | null = null): Promise<CleanupPreview> {
     const rules = await this.currentRules();
     const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
-    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, forRun });
+    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, pageSize: this.pageSize });
   }
 
   /** Runs now, unless another server (or this one) is running it: then a conflict. */
@@ -113,8 +121,9 @@ export class CleanupJob {
       const [{ locked }] = (await reserved`select pg_try_advisory_lock(${cleanupLockKey.toString()}::bigint) as locked`) as unknown as [{ locked: boolean }];
       if (!locked) throw new RpmgateError('conflict', 'a cleanup is running already (on this server or another one on the same database)');
       try {
-        return await this.runLocked(now);
+        return await this.runLocked(reserved, now);
       } finally {
+        await dropEligibleTable(reserved).catch(() => undefined);
         await reserved`select pg_advisory_unlock(${cleanupLockKey.toString()}::bigint)`;
       }
     } finally {
@@ -132,10 +141,14 @@ export class CleanupJob {
     }
   }
 
-  private async runLocked(now: Date): Promise<CleanupReport> {
+  /**
+   * The run, on `conn` (the connection holding the lock), whose temporary table holds the eligible
+   * objects: each phase reads them a page at a time, so memory follows a page, not the store.
+   */
+  private async runLocked(conn: Queryable, now: Date): Promise<CleanupReport> {
     const { sql, store, log } = this.ctx;
     const rules = await this.currentRules();
-    const preview = await this.preview(now, null, true);
+    await fillEligibleTable(sql, conn, rules, now, 0);
     const report: CleanupReport = {
       now: now.toISOString(),
       withdrawn: [],
@@ -151,9 +164,15 @@ export class CleanupJob {
     };
 
     // Spared objects first: their withdrawal goes out with this run's digests.
-    await withdrawWarnings(sql, preview.withdraw.map((w) => ({ id: w.warningId, reason: w.sparedBecause })), now);
-    report.withdrawn = preview.withdraw.slice(0, reportListLimit).map((w) => ({ object: `${w.kind} ${w.object}`, sparedBecause: w.sparedBecause }));
-    report.counts.withdrawn = preview.withdraw.length;
+    for await (const page of judgedWarningPages(conn, 'not-eligible', this.pageSize)) {
+      const withdrawals: { id: number; reason: string }[] = [];
+      for (const warning of page) {
+        const because = await sparedBecause(sql, warning, rules, now);
+        withdrawals.push({ id: Number(warning.id), reason: because });
+        if (report.counts.withdrawn++ < reportListLimit) report.withdrawn.push({ object: `${warning.kind} ${warning.object}`, sparedBecause: because });
+      }
+      await withdrawWarnings(sql, withdrawals, now);
+    }
     const listDeleted = (item: CleanupReport['deleted'][number]) => {
       if (report.counts.deleted++ < reportListLimit) report.deleted.push(item);
     };
@@ -161,33 +180,43 @@ export class CleanupJob {
       if (report.counts.skipped++ < reportListLimit) report.skipped.push(item);
     };
 
+    // Phase 1: warnings for what became eligible (not what a pending warning named when the run began).
+    // Recorded before the deletions, so that a run that stops midway has warned all it had to; the
+    // deletions then take the warnings recorded before these only (a new warning waits for a later run).
+    const lastEarlierWarning = await lastWarningId(sql);
+    for await (const page of unwarnedEligible(conn, null, this.pageSize)) {
+      const warnings = page.map((row) => newWarningView(row, rules, now));
+      report.warned += await insertWarnings(sql, warnings, now, rules.warningDays, !this.mailOn);
+    }
+    if (report.warned > 0) crashPoint('cleanup:warned');
+
     // Phase 2: what was warned, notified long enough ago and is still eligible.
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
-    const files: StoredFile[] = [];
-    for (const due of preview.delete.filter((item) => item.kind === 'set')) {
-      const by = {
-        actor: 'cleanup',
-        detail: detailOf(due),
-        alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
-      };
-      try {
-        const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
-        const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
-        if (!deleted) {
+    for await (const page of judgedWarningPages(conn, { due: now, kind: 'set', upToId: lastEarlierWarning }, this.pageSize)) {
+      for (const due of page.map(dueView)) {
+        const by = {
+          actor: 'cleanup',
+          detail: detailOf(due),
+          alsoInTransaction: (tx: Queryable) => markWarningDeleted(tx, due.warningId, now),
+        };
+        try {
+          const level = await sql<{ level: string }[]>`select level from package_sets where id = ${due.id}`;
+          const deleted = level[0] !== undefined && (await deleteSet(sql, due.id, by, { level: level[0].level, noHostReportSince: hostCutoff }));
+          if (!deleted) {
+            listSkipped(`set ${due.object}`);
+            continue;
+          }
+          listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
+          crashPoint('cleanup:one-deleted');
+        } catch (error) {
+          // One object that cannot go does not stop the run.
+          log.warn('cleanup could not delete', { object: `set ${due.object}`, error: error instanceof Error ? error.message : String(error) });
           listSkipped(`set ${due.object}`);
-          continue;
         }
-        listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
-        crashPoint('cleanup:one-deleted');
-      } catch (error) {
-        // One object that cannot go does not stop the run.
-        log.warn('cleanup could not delete', { object: `set ${due.object}`, error: error instanceof Error ? error.message : String(error) });
-        listSkipped(`set ${due.object}`);
       }
     }
-    const duePackages = preview.delete.filter((item) => item.kind === 'package');
-    for (let start = 0; start < duePackages.length; start += packageBatch) {
-      const slice = duePackages.slice(start, start + packageBatch);
+    for await (const page of judgedWarningPages(conn, { due: now, kind: 'package', upToId: lastEarlierWarning }, Math.min(packageBatch, this.pageSize))) {
+      const slice = page.map(dueView);
       const warningOf = new Map(slice.map((due) => [due.id, due]));
       const deleted = await deletePackages(
         sql,
@@ -200,37 +229,31 @@ export class CleanupJob {
         if (gone.has(due.id)) listDeleted({ kind: due.kind, object: due.object, rule: due.rule, reason: due.reason });
         else listSkipped(`package ${due.object}`);
       }
-      for (const item of deleted) files.push(...item.files);
       if (deleted.length > 0) crashPoint('cleanup:one-deleted');
+      // This page's rows are gone (committed): now their files.
+      report.bytesFreed += await this.removeFiles(deleted.flatMap((item) => item.files));
     }
     if (report.counts.deleted > 0) await this.ctx.repositories.changed();
-
-    // Phase 1: warnings for what became eligible.
-    report.warned = await insertWarnings(
-      sql,
-      preview.warn.map((w) => ({ kind: w.kind, id: w.id, object: w.object, rule: w.rule, reason: w.reason, bytes: w.bytes, recipients: w.recipients })),
-      now,
-      rules.warningDays,
-      !this.mailOn,
-    );
-    if (report.warned > 0) crashPoint('cleanup:warned');
 
     // Files a key rotation replaced, past the hold time: no host's metadata names them any more.
     if (rules.rules.previousFiles) {
       const previous = await deletePreviousFilesBefore(sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
       report.previousFiles = previous.length;
-      files.push(...previous.map((file) => ({ sha256: file.sha256, size: Number(file.size) })));
+      report.bytesFreed += await this.removeFiles(previous.map((file) => ({ sha256: file.sha256, size: Number(file.size) })));
     }
-
-    // The rows are gone (committed): now their files.
-    if (files.length > 0) crashPoint('cleanup:rows-deleted');
-    report.bytesFreed += await removeUnnamedBlobs(sql, store, files, () => crashPoint('cleanup:one-file-removed'));
     const stray = await this.sweepStrayBlobs(rules);
     report.strayBlobs = stray.count;
     report.bytesFreed += stray.bytes;
 
     await this.sendDigests(now, rules, report);
     return report;
+  }
+
+  /** Gives back the files of rows a committed transaction deleted (those no other row names). */
+  private async removeFiles(files: StoredFile[]): Promise<number> {
+    if (files.length === 0) return 0;
+    crashPoint('cleanup:rows-deleted');
+    return removeUnnamedBlobs(this.ctx.sql, this.ctx.store, files, () => crashPoint('cleanup:one-file-removed'));
   }
 
   /**
@@ -270,14 +293,14 @@ export class CleanupJob {
   /** One digest per recipient: warnings not mailed to them yet, and withdrawals of warnings they had. */
   private async sendDigests(now: Date, rules: CleanupRules, report: CleanupReport): Promise<void> {
     if (!this.mailer) return;
-    let recipient: string | null = null;
-    let items: MailItemRow[] = [];
-    const flush = async () => {
-      if (recipient === null || items.length === 0) return;
+    // One recipient's items in memory at a time (a digest lists them all).
+    for (const recipient of await listMailRecipients(this.ctx.sql)) {
+      const items = await mailItemsFor(this.ctx.sql, recipient);
+      if (items.length === 0) continue;
       const warningIds = items.filter((item) => !item.withdrawal).map((item) => Number(item.id));
       const withdrawalIds = items.filter((item) => item.withdrawal).map((item) => Number(item.id));
       try {
-        await this.mailer!.send({ to: recipient, ...composeDigest(items, now, rules.warningDays) });
+        await this.mailer.send({ to: recipient, ...composeDigest(items, now, rules.warningDays) });
         await recordMailSent(this.ctx.sql, recipient, warningIds, withdrawalIds, now, rules.warningDays);
         report.mail.sent++;
       } catch (error) {
@@ -286,19 +309,7 @@ export class CleanupJob {
         await recordMailFailure(this.ctx.sql, [...warningIds, ...withdrawalIds], `${recipient}: ${message}`);
         this.ctx.log.warn('cleanup mail failed; the warnings wait for the next run', { recipient, error: message });
       }
-    };
-    // Collected first: recording a sent mail changes the rows the cursor reads.
-    const all: MailItemRow[] = [];
-    for await (const rows of streamMailItems(this.ctx.sql)) all.push(...rows);
-    for (const item of all) {
-      if (item.recipient !== recipient) {
-        await flush();
-        recipient = item.recipient;
-        items = [];
-      }
-      items.push(item);
     }
-    await flush();
   }
 }
 

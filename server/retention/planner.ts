@@ -1,7 +1,7 @@
 // The cleanup's rules applied to the database as of a given time: which sets and packages are
 // eligible for deletion, each with its rule and reason, and which matched a rule but are kept (and
-// why). Streams sets by product line and packages by id, so memory follows the eligible objects,
-// not the store.
+// why). Streams sets by product line and packages by id, and hands its findings over a page at a
+// time, so memory follows a page, not the store.
 import { agentPackageName } from '../../common/agent-package.ts';
 import { levelRank, type Level } from '../../common/roles.ts';
 import { rpmvercmp } from '../../common/rpm/vercmp.ts';
@@ -31,46 +31,57 @@ export interface Kept {
   keptBecause: string;
 }
 
-export interface Eligibility {
-  decisions: Map<string, Decision>;
-  kept: Kept[];
+/** Where the findings go, a page at a time (the next page is read once `decisions` settles). */
+export interface EligibilitySink {
+  decisions(page: Decision[]): Promise<void>;
+  kept(page: Kept[]): void;
+}
+
+/** The findings of one page of rows, handed to the sink together. */
+class Findings {
+  decisions: Decision[] = [];
+  kept: Kept[] = [];
+
+  async flush(sink: EligibilitySink): Promise<void> {
+    if (this.kept.length > 0) sink.kept(this.kept);
+    if (this.decisions.length > 0) await sink.decisions(this.decisions);
+    this.decisions = [];
+    this.kept = [];
+  }
 }
 
 const dayMs = 86_400_000;
-
-export function decisionKey(kind: WarningKind, id: number | string): string {
-  return `${kind}:${id}`;
-}
 
 export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-export async function findEligible(sql: Queryable, rules: CleanupRules, now: Date): Promise<Eligibility> {
-  const result: Eligibility = { decisions: new Map(), kept: [] };
-  await findEligibleSets(sql, rules, now, result);
-  if (rules.rules.orphans) await findOrphans(sql, rules, now, result);
-  return result;
+export async function findEligible(sql: Queryable, rules: CleanupRules, now: Date, sink: EligibilitySink): Promise<void> {
+  await findEligibleSets(sql, rules, now, sink);
+  if (rules.rules.orphans) await findOrphans(sql, rules, now, sink);
 }
 
-async function findEligibleSets(sql: Queryable, rules: CleanupRules, now: Date, result: Eligibility): Promise<void> {
+async function findEligibleSets(sql: Queryable, rules: CleanupRules, now: Date, sink: EligibilitySink): Promise<void> {
   const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
+  const findings = new Findings();
   let line: RetentionSetRow[] = [];
-  const flush = () => {
-    judgeProductLine(line, rules, now, result);
+  const judgeLine = () => {
+    judgeProductLine(line, rules, now, findings);
     line = [];
   };
   for await (const rows of streamRetentionSets(sql, hostCutoff)) {
     for (const row of rows) {
-      if (line.length > 0 && line[0]!.name !== row.name) flush();
+      if (line.length > 0 && line[0]!.name !== row.name) judgeLine();
       line.push(row);
     }
+    await findings.flush(sink);
   }
-  flush();
+  judgeLine();
+  await findings.flush(sink);
 }
 
 /** The sets of one product line: every rule about a set compares it with its line only. */
-function judgeProductLine(line: RetentionSetRow[], rules: CleanupRules, now: Date, result: Eligibility): void {
+function judgeProductLine(line: RetentionSetRow[], rules: CleanupRules, now: Date, result: Findings): void {
   const live = line.filter((set) => set.level !== 'obsolete');
   for (const set of line) {
     if (set.released) continue; // a set at release, or ever released, is never deleted
@@ -88,7 +99,7 @@ function judgeProductLine(line: RetentionSetRow[], rules: CleanupRules, now: Dat
       });
       continue;
     }
-    result.decisions.set(decisionKey('set', set.id), { kind: 'set', id: Number(set.id), object, rule: verdict.rule, reason: verdict.reason, owner: set.created_by, bytes: 0 });
+    result.decisions.push({ kind: 'set', id: Number(set.id), object, rule: verdict.rule, reason: verdict.reason, owner: set.created_by, bytes: 0 });
   }
 }
 
@@ -120,11 +131,11 @@ function sameOrHigher(newer: Level, set: Level): string {
   return newer === set ? '' : ` (above ${set})`;
 }
 
-async function findOrphans(sql: Queryable, rules: CleanupRules, now: Date, result: Eligibility): Promise<void> {
+async function findOrphans(sql: Queryable, rules: CleanupRules, now: Date, sink: EligibilitySink): Promise<void> {
   const cutoff = new Date(now.getTime() - rules.orphanDays * dayMs);
   for await (const rows of streamOrphanPackages(sql, cutoff, agentPackageName)) {
-    for (const row of rows) {
-      result.decisions.set(decisionKey('package', row.id), {
+    await sink.decisions(
+      rows.map((row) => ({
         kind: 'package',
         id: Number(row.id),
         object: row.nevra,
@@ -132,7 +143,7 @@ async function findOrphans(sql: Queryable, rules: CleanupRules, now: Date, resul
         reason: `orphan: in no set, stored on ${isoDay(new Date(row.uploaded_at))} (more than ${rules.orphanDays} days ago)`,
         owner: row.uploaded_by,
         bytes: Number(row.bytes),
-      });
-    }
+      })),
+    );
   }
 }

@@ -1,11 +1,24 @@
-// What each phase of the cleanup does as of a time: the eligible objects (planner.ts) against the
-// warnings recorded (sql/0016). Phase 1 warns about what is eligible and not warned yet; phase 2
-// deletes what was warned, notified at least the delay ago and is still eligible; a warned object
-// that is no longer eligible has its warning withdrawn, with the reason. The dry run shows this; the
-// run (job.ts) carries it out.
+// What each phase of the cleanup does as of a time: the eligible objects (planner.ts, put in a
+// temporary table by eligible-table.ts) against the warnings recorded (sql/0016). Phase 1 warns about
+// what is eligible and not warned yet; phase 2 deletes what was warned, notified at least the delay
+// ago and is still eligible; a warned object that is no longer eligible has its warning withdrawn,
+// with the reason. The dry run shows this; the run (job.ts) carries it out, reading the same pages.
+import type { Sql } from 'postgres';
 import type { Queryable } from '../db/queryable.ts';
-import { describePackageNow, describeSetNow, streamPendingWarnings, type WarningRow } from '../db/retention.ts';
-import { decisionKey, findEligible, isoDay, type Decision, type Kept } from './planner.ts';
+import {
+  countUnwarnedEligible,
+  describePackageNow,
+  describeSetNow,
+  dropEligibleTable,
+  pageJudgedWarnings,
+  pageUnwarnedEligible,
+  type DueWarnings,
+  type EligibleRow,
+  type JudgedWarningRow,
+  type WarningRow,
+} from '../db/retention.ts';
+import { fillEligibleTable } from './eligible-table.ts';
+import { isoDay, type Decision, type Kept } from './planner.ts';
 import type { CleanupRules } from './rules.ts';
 
 export interface WarningView {
@@ -67,17 +80,33 @@ export interface PreviewInput {
   now: Date;
   mailOn: boolean;
   previousFiles: { files: number; bytes: number };
-  /** Items listed per list (null: all, as a run needs them); counts and bytes always cover all. */
+  /** Items listed per list (null: all); counts and bytes always cover all. */
   limit?: number | null;
-  /** A run needs every item to act on, and none of those it only waits for or keeps. */
-  forRun?: boolean;
+  /** Warnings and eligible objects read per query (tests make it small, to cross pages). */
+  pageSize?: number;
 }
 
 const dayMs = 86_400_000;
 
-export async function previewCleanup(sql: Queryable, input: PreviewInput): Promise<CleanupPreview> {
+/** Warnings and eligible objects read per query. */
+export const defaultPageSize = 2000;
+
+/** The dry run: on a connection of its own, whose temporary table holds the eligible objects meanwhile. */
+export async function previewCleanup(pool: Sql, input: PreviewInput): Promise<CleanupPreview> {
+  const conn = await pool.reserve();
+  try {
+    return await previewOn(pool, conn, input);
+  } finally {
+    await dropEligibleTable(conn).catch(() => undefined);
+    conn.release();
+  }
+}
+
+async function previewOn(pool: Sql, conn: Queryable, input: PreviewInput): Promise<CleanupPreview> {
   const { rules, now } = input;
-  const eligible = await findEligible(sql, rules, now);
+  const limit = input.limit ?? null;
+  const size = input.pageSize ?? defaultPageSize;
+  const kept = await fillEligibleTable(pool, conn, rules, now, limit);
   const preview: CleanupPreview = {
     now: now.toISOString(),
     mail: input.mailOn ? 'on' : 'off',
@@ -86,51 +115,78 @@ export async function previewCleanup(sql: Queryable, input: PreviewInput): Promi
     warn: [],
     waiting: [],
     withdraw: [],
-    kept: input.forRun ? [] : input.limit == null ? eligible.kept : eligible.kept.slice(0, input.limit),
+    kept: kept.listed,
     previousFiles: rules.rules.previousFiles ? input.previousFiles : { files: 0, bytes: 0 },
     bytes: { delete: 0, warn: 0, previousFiles: rules.rules.previousFiles ? input.previousFiles.bytes : 0 },
-    counts: { delete: 0, warn: 0, waiting: 0, withdraw: 0, kept: eligible.kept.length },
-    limit: input.limit ?? null,
+    counts: { delete: 0, warn: 0, waiting: 0, withdraw: 0, kept: kept.count },
+    limit,
   };
-  const room = (list: unknown[]) => input.limit == null || list.length < input.limit;
-  for await (const rows of streamPendingWarnings(sql)) {
-    for (const warning of rows) {
-      const objectId = warning.kind === 'set' ? warning.set_id : warning.package_id;
-      const key = objectId === null ? null : decisionKey(warning.kind, objectId);
-      const decision = key === null ? undefined : eligible.decisions.get(key);
-      if (key !== null) eligible.decisions.delete(key);
-      const view = viewOf(warning);
-      if (!decision) {
-        preview.counts.withdraw++;
-        if (room(preview.withdraw)) preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(sql, warning, rules, now) });
-      } else if (warning.due_at !== null && new Date(warning.due_at).getTime() <= now.getTime()) {
-        // The bytes and reason of today, which may differ from the warning's (another rule).
-        preview.counts.delete++;
-        if (room(preview.delete)) preview.delete.push({ ...view, id: objectId!, bytes: decision.bytes });
-        preview.bytes.delete += decision.bytes;
-      } else {
-        preview.counts.waiting++;
-        if (!input.forRun && room(preview.waiting)) preview.waiting.push(view);
-      }
+  const room = (list: unknown[]) => limit === null || list.length < limit;
+  for await (const page of judgedWarningPages(conn, undefined, size)) for (const warning of page) {
+    const view = viewOf(warning);
+    if (warning.eligible_bytes === null) {
+      preview.counts.withdraw++;
+      if (room(preview.withdraw)) preview.withdraw.push({ ...view, sparedBecause: await sparedBecause(pool, warning, rules, now) });
+    } else if (isDue(warning, now)) {
+      // The bytes of today, which may differ from the warning's (another rule).
+      preview.counts.delete++;
+      if (room(preview.delete)) preview.delete.push(dueView(warning));
+      preview.bytes.delete += warning.eligible_bytes;
+    } else {
+      preview.counts.waiting++;
+      if (room(preview.waiting)) preview.waiting.push(view);
     }
   }
-  const dueAt = isoDay(new Date(now.getTime() + rules.warningDays * dayMs));
-  for (const decision of eligible.decisions.values()) {
-    preview.counts.warn++;
-    preview.bytes.warn += decision.bytes;
-    if (!room(preview.warn)) continue;
-    preview.warn.push({
-      kind: decision.kind,
-      id: decision.id,
-      object: decision.object,
-      rule: decision.rule,
-      reason: decision.reason,
-      bytes: decision.bytes,
-      recipients: recipientsOf(decision.owner, rules.recipients),
-      dueAt,
-    });
-  }
+  const unwarned = await countUnwarnedEligible(conn);
+  preview.counts.warn = unwarned.count;
+  preview.bytes.warn = unwarned.bytes;
+  for await (const page of unwarnedEligible(conn, limit, size)) preview.warn.push(...page.map((row) => newWarningView(row, rules, now)));
   return preview;
+}
+
+/** The pending warnings, oldest first, a page at a time; `only` as pageJudgedWarnings takes it. */
+export async function* judgedWarningPages(conn: Queryable, only: DueWarnings | 'not-eligible' | undefined, size: number): AsyncGenerator<JudgedWarningRow[]> {
+  for (let afterId = 0; ; ) {
+    const page = await pageJudgedWarnings(conn, { afterId, limit: size, only });
+    if (page.length > 0) yield page;
+    if (page.length < size) return;
+    afterId = Number(page[page.length - 1]!.id);
+  }
+}
+
+/** The eligible objects not warned yet, in pages, `limit` in all (null: every one). */
+export async function* unwarnedEligible(conn: Queryable, limit: number | null, size: number): AsyncGenerator<EligibleRow[]> {
+  let left = limit ?? Infinity;
+  for (let afterSeq = 0; left > 0; ) {
+    const page = await pageUnwarnedEligible(conn, { afterSeq, limit: Math.min(size, left) });
+    if (page.length > 0) yield page;
+    if (page.length < Math.min(size, left)) return;
+    left -= page.length;
+    afterSeq = page[page.length - 1]!.seq;
+  }
+}
+
+export function isDue(warning: WarningRow, now: Date): boolean {
+  return warning.due_at !== null && new Date(warning.due_at).getTime() <= now.getTime();
+}
+
+/** A due warning as the dry run lists it and the run deletes it: with its object's id and today's bytes. */
+export function dueView(warning: JudgedWarningRow): WarningView & { id: number } {
+  const objectId = warning.kind === 'set' ? warning.set_id : warning.package_id;
+  return { ...viewOf(warning), id: Number(objectId), bytes: warning.eligible_bytes ?? 0 };
+}
+
+export function newWarningView(row: EligibleRow, rules: CleanupRules, now: Date): NewWarningView {
+  return {
+    kind: row.kind,
+    id: Number(row.object_id),
+    object: row.object,
+    rule: row.rule,
+    reason: row.reason,
+    bytes: row.bytes,
+    recipients: recipientsOf(row.owner, rules.recipients),
+    dueAt: isoDay(new Date(now.getTime() + rules.warningDays * dayMs)),
+  };
 }
 
 /** The configured recipients, and the owner when the owner's name is an e-mail address. */
@@ -140,7 +196,7 @@ export function recipientsOf(owner: string, configured: readonly string[]): stri
   return [...all].sort();
 }
 
-function viewOf(warning: WarningRow): WarningView {
+export function viewOf(warning: WarningRow): WarningView {
   return {
     warningId: Number(warning.id),
     kind: warning.kind,
@@ -157,7 +213,7 @@ function viewOf(warning: WarningRow): WarningView {
 }
 
 /** Why a warned object is no longer eligible, in words a recipient understands. */
-async function sparedBecause(sql: Queryable, warning: WarningRow, rules: CleanupRules, now: Date): Promise<string> {
+export async function sparedBecause(sql: Queryable, warning: WarningRow, rules: CleanupRules, now: Date): Promise<string> {
   if (warning.kind === 'set') {
     const set = warning.set_id === null ? null : await describeSetNow(sql, Number(warning.set_id));
     if (!set) return 'it was deleted by other means';
