@@ -46,6 +46,13 @@ interface Row {
   result: string;
 }
 
+/** Where the server's memory is, from its own /metrics: V8's heap (used of total) and memory outside it. */
+async function heapOf(url: string): Promise<string> {
+  const text = await fetch(`${url}/metrics`).then((response) => (response.ok ? response.text() : ''), () => '');
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  return `V8 heap ${mb(value('nodejs_heap_size_used_bytes'))} used of ${mb(value('nodejs_heap_size_total_bytes'))}, external ${mb(value('nodejs_external_memory_bytes'))}`;
+}
+
 async function main(): Promise<void> {
   const packageCount = Number(args.packages);
   const setCount = Number(args.sets);
@@ -103,7 +110,7 @@ async function main(): Promise<void> {
       const result = await work();
       const rss = server!.peakRss();
       peak = Math.max(peak, rss);
-      log(`${label}: ${(result.ms / 1000).toFixed(2)} s, peak RSS ${mb(rss)}`);
+      log(`${label}: ${(result.ms / 1000).toFixed(2)} s, peak RSS ${mb(rss)}; after it ${await heapOf(url)}`);
       return result;
     };
 

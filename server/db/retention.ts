@@ -99,12 +99,6 @@ function sqlColumns(): string[] {
     'due_at', 'last_mail_error', 'state', 'resolved_at', 'withdrawn_reason', 'withdrawal_mailed_to'];
 }
 
-export async function* streamPendingWarnings(sql: Queryable): AsyncGenerator<WarningRow[]> {
-  const cursor = sql<WarningRow[]>`
-    select ${sql(warningColumns)}, bytes::float8 as bytes from cleanup_warnings where state = 'pending' order by id`.cursor(batch);
-  for await (const rows of cursor) yield rows;
-}
-
 /**
  * One page of the pending warnings, oldest first (warnings of one run share their dates, so this is
  * nearly nearest-due first), and how many there are: both read from cleanup_warnings_state_idx.
@@ -303,9 +297,9 @@ export interface EligibleRow {
 export async function createEligibleTable(conn: Queryable): Promise<void> {
   await conn`
     create temporary table if not exists cleanup_eligible (
-      seq bigserial, kind text not null, object_id bigint not null, object text not null, rule text not null,
+      seq bigserial primary key, kind text not null, object_id bigint not null, object text not null, rule text not null,
       reason text not null, owner text not null, bytes float8 not null, warned boolean not null default false,
-      primary key (kind, object_id))`;
+      unique (kind, object_id))`;
   await conn`truncate cleanup_eligible restart identity`;
 }
 
@@ -325,8 +319,13 @@ export async function insertEligible(conn: Queryable, rows: EligibleRow[]): Prom
   return;
 }
 
-/** Marks the eligible objects a pending warning names already: they are not warned again. */
+/**
+ * Marks the eligible objects a pending warning names already (they are not warned again), and gives
+ * the planner the table's statistics: autovacuum never analyzes a temporary table, and without them
+ * PostgreSQL joined 50,000 warnings to it by scanning it once per warning.
+ */
 export async function markEligibleWarned(conn: Queryable): Promise<void> {
+  await conn`analyze cleanup_eligible`;
   await conn`
     update cleanup_eligible e set warned = true
     from cleanup_warnings w
@@ -362,10 +361,16 @@ export async function pageJudgedWarnings(
   return conn<JudgedWarningRow[]>`
     select ${conn(warningColumns.map((column) => `w.${column}`))}, w.bytes::float8 as bytes, e.bytes as eligible_bytes
     from cleanup_warnings w
-    left join cleanup_eligible e on e.kind = w.kind and e.object_id = case when w.kind = 'set' then w.set_id else w.package_id end
+    -- A lookup per warning, walking the warnings in id order until the page is full (LIMIT 1 keeps
+    -- PostgreSQL from turning it into a join of every pending warning, once per page).
+    left join lateral (
+      select x.bytes from cleanup_eligible x
+      where x.kind = w.kind and x.object_id = case when w.kind = 'set' then w.set_id else w.package_id end
+      limit 1
+    ) e on true
     where w.state = 'pending' and w.id > ${page.afterId}
-      ${only === 'not-eligible' ? conn`and e.object_id is null`
-        : only ? conn`and e.object_id is not null and w.kind = ${only.kind} and w.due_at <= ${only.due} and w.id <= ${only.upToId}`
+      ${only === 'not-eligible' ? conn`and e.bytes is null`
+        : only ? conn`and e.bytes is not null and w.kind = ${only.kind} and w.due_at <= ${only.due} and w.id <= ${only.upToId}`
         : conn``}
     order by w.id
     limit ${page.limit}`;

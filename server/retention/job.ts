@@ -2,9 +2,9 @@
 // lock), on demand or on RPMGATE_CLEANUP_SCHEDULE. A run withdraws the warnings of spared objects,
 // records new warnings, deletes what earlier warnings made due and is still eligible
 // (services/deletion.ts, one transaction per set or page of packages), gives back the files no row
-// names after each page (the rows are gone first, so that a crash leaves no row without its file), and
-// mails one digest per recipient. Each step reads a page at a time (eligible-table.ts). The clock is
-// injected: tests run it as of any date.
+// names (after the rows are gone, so that a crash leaves no row without its file), and mails one
+// digest per recipient. Each step reads its objects a page at a time (eligible-table.ts); only the
+// deleted files' names are collected. The clock is injected: tests run it as of any date.
 import { RpmgateError } from '../../common/errors.ts';
 import type { AppContext } from '../context.ts';
 import { namedBlobs } from '../db/blob-locks.ts';
@@ -191,6 +191,7 @@ export class CleanupJob {
     if (report.warned > 0) crashPoint('cleanup:warned');
 
     // Phase 2: what was warned, notified long enough ago and is still eligible.
+    const files: StoredFile[] = [];
     const hostCutoff = new Date(now.getTime() - rules.hostReportDays * dayMs);
     for await (const page of judgedWarningPages(conn, { due: now, kind: 'set', upToId: lastEarlierWarning }, this.pageSize)) {
       for (const due of page.map(dueView)) {
@@ -230,8 +231,7 @@ export class CleanupJob {
         else listSkipped(`package ${due.object}`);
       }
       if (deleted.length > 0) crashPoint('cleanup:one-deleted');
-      // This page's rows are gone (committed): now their files.
-      report.bytesFreed += await this.removeFiles(deleted.flatMap((item) => item.files));
+      for (const item of deleted) files.push(...item.files);
     }
     if (report.counts.deleted > 0) await this.ctx.repositories.changed();
 
@@ -239,21 +239,17 @@ export class CleanupJob {
     if (rules.rules.previousFiles) {
       const previous = await deletePreviousFilesBefore(sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
       report.previousFiles = previous.length;
-      report.bytesFreed += await this.removeFiles(previous.map((file) => ({ sha256: file.sha256, size: Number(file.size) })));
+      files.push(...previous.map((file) => ({ sha256: file.sha256, size: Number(file.size) })));
     }
+    // The rows are gone (committed): now their files.
+    if (files.length > 0) crashPoint('cleanup:rows-deleted');
+    report.bytesFreed += await removeUnnamedBlobs(sql, store, files, () => crashPoint('cleanup:one-file-removed'));
     const stray = await this.sweepStrayBlobs(rules);
     report.strayBlobs = stray.count;
     report.bytesFreed += stray.bytes;
 
     await this.sendDigests(now, rules, report);
     return report;
-  }
-
-  /** Gives back the files of rows a committed transaction deleted (those no other row names). */
-  private async removeFiles(files: StoredFile[]): Promise<number> {
-    if (files.length === 0) return 0;
-    crashPoint('cleanup:rows-deleted');
-    return removeUnnamedBlobs(this.ctx.sql, this.ctx.store, files, () => crashPoint('cleanup:one-file-removed'));
   }
 
   /**
