@@ -4,8 +4,10 @@
 // again) while the main thread stitches and hashes the compressed bytes, a seventh as many. Measured
 // at 100,000 packages: stitching took 0.45–0.6 s with two workers, 0.83–1.0 s with one worker and the
 // main thread sharing the texts, 0.8–1.05 s with none. Each worker is a V8 isolate: two, with small
-// heap limits, add ≈ 30 MB to a build's peak RSS (three with default limits added 70 MB). Where a
-// worker cannot start, the texts are hashed on the calling thread.
+// heap limits, add ≈ 30 MB to a build's peak RSS (three with default limits added 70 MB), so they are
+// stopped once no build has used them for a minute (a resting server keeps no hashing thread), and
+// started again by the next build (tens of milliseconds, against seconds for a build that needs
+// them). Where a worker cannot start, the texts are hashed on the calling thread.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -38,19 +40,51 @@ export class OpenHasher {
   private nextWorker = 0;
   private nextJob = 1;
   private unavailable = false;
+  /** Jobs started and not yet finished or aborted. */
+  private active = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly size = 2) {}
+  constructor(
+    private readonly size = 2,
+    /** How long the workers stay without a job before they are stopped. */
+    private readonly idleMs = 60_000,
+  ) {}
 
   job(): OpenHashJob {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const pooled = this.worker();
-    return pooled ? this.workerJob(pooled) : inThreadJob();
+    if (!pooled) return inThreadJob();
+    this.active++;
+    let settled = false;
+    return this.workerJob(pooled, () => {
+      if (settled) return;
+      settled = true;
+      if (--this.active === 0) this.stopWhenIdle();
+    });
+  }
+
+  /** Hashing threads running now. */
+  get threads(): number {
+    return this.pool.length;
   }
 
   /** Stops the workers (they never keep the process alive, but tests may want them gone). */
   async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const pool = this.pool;
     this.pool = [];
     await Promise.all(pool.map(({ worker }) => worker.terminate()));
+  }
+
+  private stopWhenIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.active === 0) void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private worker(): PooledWorker | null {
@@ -94,21 +128,28 @@ export class OpenHasher {
     return pooled;
   }
 
-  private workerJob(pooled: PooledWorker): OpenHashJob {
+  /** A job on `pooled`; `settled` is called once it is finished (either way) or aborted. */
+  private workerJob(pooled: PooledWorker, settled: () => void): OpenHashJob {
     const id = this.nextJob++;
     const post = (message: WorkerMessage) => pooled.worker.postMessage(message);
     post({ id, op: 'start' });
     return {
       addBytes: (bytes) => post({ id, op: 'bytes', bytes }),
       addFileRange: (range) => post({ id, op: 'file', ...range }),
-      finish: () =>
-        new Promise((resolve, reject) => {
+      finish: () => {
+        const answer = new Promise<{ digest: string; length: number }>((resolve, reject) => {
           // A worker with a job outstanding keeps the process alive until it answers.
           pooled.worker.ref();
           pooled.pending.set(id, { resolve, reject });
           post({ id, op: 'end' });
-        }),
-      abort: () => post({ id, op: 'abort' }),
+        });
+        void answer.then(settled, settled);
+        return answer;
+      },
+      abort: () => {
+        post({ id, op: 'abort' });
+        settled();
+      },
     };
   }
 }
