@@ -71,6 +71,11 @@ export class CleanupJob {
   private stopSchedule: (() => void) | null = null;
   readonly clock: () => Date;
   private readonly pageSize: number;
+  /**
+   * A dry run holds a connection of its own and reads through another: any number of them at once
+   * could take every connection of the pool and then wait for one forever. The rest queue.
+   */
+  private readonly dryRuns = new Slots(2);
 
   constructor(
     private readonly ctx: CleanupContext,
@@ -110,8 +115,13 @@ export class CleanupJob {
   /** What each phase would do as of `now`; `limit` items listed per list (null: all). */
   async preview(now: Date = this.clock(), limit: number | null = null): Promise<CleanupPreview> {
     const rules = await this.currentRules();
-    const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
-    return previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, pageSize: this.pageSize });
+    await this.dryRuns.acquire();
+    try {
+      const previousFiles = await countPreviousFilesBefore(this.ctx.sql, new Date(now.getTime() - rules.previousFileHoldDays * dayMs));
+      return await previewCleanup(this.ctx.sql, { rules, now, mailOn: this.mailOn, previousFiles, limit, pageSize: this.pageSize });
+    } finally {
+      this.dryRuns.release();
+    }
   }
 
   /** Runs now, unless another server (or this one) is running it: then a conflict. */
@@ -306,6 +316,29 @@ export class CleanupJob {
         this.ctx.log.warn('cleanup mail failed; the warnings wait for the next run', { recipient, error: message });
       }
     }
+  }
+}
+
+/** At most `size` holders at once; the others wait, first come first served. */
+class Slots {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    // The slot passes straight from the releaser to the next waiter.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
   }
 }
 

@@ -4,6 +4,7 @@
 // what a dry run in one page says, and the runs warn, withdraw and delete every object they should.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleanupJob } from '../../server/retention/job.ts';
+import type { CleanupPreview } from '../../server/retention/preview.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { insertSyntheticPackage } from '../support/synthetic-package.ts';
 
@@ -64,4 +65,12 @@ describe('the cleanup in pages of two', () => {
     expect(after.counts).toMatchObject({ delete: 0, waiting: 0, withdraw: 0, warn: 4 });
     expect(after.warn.map((item) => item.object).sort()).toEqual(setPackages.slice(0, 4));
   });
+
+  it('answers many dry runs at once (each holds a connection of its own: unbounded, they would take the whole pool and wait on it)', async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, () => server.admin.request<CleanupPreview>('GET', '/api/v1/cleanup?limit=5')));
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.counts.warn).toBe(4);
+    }
+  }, 60_000);
 });
