@@ -22,6 +22,8 @@ const api = (route: string, init: RequestInit = {}) =>
   fetch(`${serve!.url}${route}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', ...init.headers } });
 
 async function start(crashAt?: string): Promise<void> {
+  // A test that failed midway left its server running: stopped here, not leaked.
+  await stop();
   serve = await startServeProcess({
     dataDir,
     port,
