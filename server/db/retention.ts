@@ -307,16 +307,26 @@ export async function dropEligibleTable(conn: Queryable): Promise<void> {
   await conn`drop table if exists cleanup_eligible`;
 }
 
-export async function insertEligible(conn: Queryable, rows: EligibleRow[]): Promise<void> {
+/** An eligible object to record: its kind and id, what it is called, its rule and reason, owner and bytes. */
+export interface NewEligible {
+  kind: WarningKind;
+  id: number;
+  object: string;
+  rule: WarningRule;
+  reason: string;
+  owner: string;
+  bytes: number;
+}
+
+export async function insertEligible(conn: Queryable, rows: NewEligible[]): Promise<void> {
   for (let start = 0; start < rows.length; start += batch) {
     await conn`
       insert into cleanup_eligible (kind, object_id, object, rule, reason, owner, bytes)
-      select e.kind, e.object_id, e.object, e.rule, e.reason, e.owner, e.bytes
+      select e.kind, e.id, e.object, e.rule, e.reason, e.owner, e.bytes
       from jsonb_to_recordset(${conn.json(rows.slice(start, start + batch) as never)})
-        as e(kind text, object_id bigint, object text, rule text, reason text, owner text, bytes float8)
+        as e(kind text, id bigint, object text, rule text, reason text, owner text, bytes float8)
       on conflict do nothing`;
   }
-  return;
 }
 
 /**

@@ -20,19 +20,7 @@ export async function fillEligibleTable(pool: Queryable, conn: Queryable, rules:
   await createEligibleTable(conn);
   const kept: KeptSummary = { listed: [], count: 0 };
   await findEligible(pool, rules, now, {
-    decisions: (page) =>
-      insertEligible(
-        conn,
-        page.map((decision) => ({
-          kind: decision.kind,
-          object_id: decision.id,
-          object: decision.object,
-          rule: decision.rule,
-          reason: decision.reason,
-          owner: decision.owner,
-          bytes: decision.bytes,
-        })),
-      ),
+    decisions: (page) => insertEligible(conn, page),
     kept: (page) => {
       kept.count += page.length;
       const room = keptLimit === null ? page.length : Math.max(0, keptLimit - kept.listed.length);

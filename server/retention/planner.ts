@@ -6,21 +6,14 @@ import { agentPackageName } from '../../common/agent-package.ts';
 import { levelRank, type Level } from '../../common/roles.ts';
 import { rpmvercmp } from '../../common/rpm/vercmp.ts';
 import type { Queryable } from '../db/queryable.ts';
-import { streamOrphanPackages, streamRetentionSets, type RetentionSetRow, type WarningKind, type WarningRule } from '../db/retention.ts';
+import { streamOrphanPackages, streamRetentionSets, type NewEligible, type RetentionSetRow, type WarningKind, type WarningRule } from '../db/retention.ts';
 import type { CleanupRules } from './rules.ts';
 
-/** An object a rule makes eligible for deletion, and why. */
-export interface Decision {
-  kind: WarningKind;
-  id: number;
-  /** NAME/VERSION or NEVRA. */
-  object: string;
-  rule: WarningRule;
-  reason: string;
-  /** The set's creator, the package's uploader (a token name; mailed when it is an e-mail address). */
-  owner: string;
-  bytes: number;
-}
+/**
+ * An object a rule makes eligible for deletion, and why; `owner` is the set's creator or the package's
+ * uploader (a token name; mailed when it is an e-mail address). As the run's table records it.
+ */
+export type Decision = NewEligible;
 
 /** An object a rule matched, kept by another rule. */
 export interface Kept {
